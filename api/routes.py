@@ -1,0 +1,32 @@
+"""The URL map in one screen (Go flytepath): every route and its resource."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import falcon
+import swagger_ui_bundle
+
+#: (URI template, resource name) for every route; the OpenAPI test checks this list.
+ROUTES: tuple[tuple[str, str], ...] = (
+    ("/", "index"),
+    ("/v1", "v1"),
+    ("/health", "health"),
+    ("/v1/swagger", "openapi"),
+    ("/swagger", "swagger_ui"),
+    ("/v1/packs", "packs"),
+    ("/v1/packs/{pack_id}", "pack"),
+)
+#: Static Swagger UI assets, served below /swagger/.
+SWAGGER_ASSETS_PREFIX = "/swagger"
+
+
+def add_routes(app: falcon.App, resources: Mapping[str, object]) -> None:
+    """Attach every resource to its route; each GET route also answers HEAD."""
+    for template, name in ROUTES:
+        resource = resources[name]
+        if hasattr(resource, "on_get") and not hasattr(resource, "on_head"):
+            # Falcon drops the body of HEAD responses itself.
+            resource.on_head = resource.on_get  # type: ignore[attr-defined]
+        app.add_route(template, resource)
+    app.add_static_route(SWAGGER_ASSETS_PREFIX, swagger_ui_bundle.swagger_ui_path)

@@ -1,0 +1,79 @@
+"""Domain objects rendered as upstream's JSON shapes, with their links (Go view.go)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from api import links as docs
+from api.links import Links
+from flyte.clock import format_time
+from flyte.pack import CommandDef
+from flyte.pack import EventDef
+from flyte.pack import Pack
+
+
+def pack_path(pack_id: str) -> str:
+    """The API path of one pack."""
+    return f"/v1/packs/{quote(pack_id, safe='')}"
+
+
+def pack_view(pack: Pack, links: Links, now: datetime) -> dict[str, Any]:
+    """One pack with its commands, events and navigation links (§4.4)."""
+    path = pack_path(pack.id)
+    body: dict[str, Any] = {"id": pack.id, "name": pack.name}
+    if pack.labels:
+        body["labels"] = dict(pack.labels)
+    if pack.commands:
+        body["commands"] = [_command_view(c, path, links) for c in pack.commands]
+    if pack.events:
+        body["events"] = [_event_view(e) for e in pack.events]
+    body["lastSeen"] = format_time(pack.last_seen)
+    body["status"] = pack.status(now).value
+    body["links"] = [link.to_dict() for link in pack.links] + [
+        links.link(path, "self"),
+        links.link("/v1/packs", "up"),
+        links.doc_link(f"{path}/actions/take", docs.TAKE_ACTION_DOC),
+        links.doc_link(f"{path}/events", docs.EVENT_DOC),
+    ]
+    return body
+
+
+def pack_list_view(packs: list[Pack], links: Links, now: datetime) -> dict[str, Any]:
+    """The pack list envelope (§4.5): summaries only, no commands or events."""
+    return {
+        "links": [
+            links.link("/v1/packs", "self"),
+            links.link("/v1", "up"),
+            {"href": links.doc(docs.PACKS_DOC), "rel": "help"},
+        ],
+        "packs": [_pack_summary(pack, links, now) for pack in packs],
+    }
+
+
+def _pack_summary(pack: Pack, links: Links, now: datetime) -> dict[str, Any]:
+    body: dict[str, Any] = {"id": pack.id, "name": pack.name}
+    if pack.labels:
+        body["labels"] = dict(pack.labels)
+    body["lastSeen"] = format_time(pack.last_seen)
+    body["status"] = pack.status(now).value
+    body["links"] = [links.link(pack_path(pack.id), "self")]
+    return body
+
+
+def _command_view(command: CommandDef, pack_path: str, links: Links) -> dict[str, Any]:
+    # Upstream replaces the pack's own command links with the take link.
+    take = f"{pack_path}/actions/take?commandName={quote(command.name, safe='')}"
+    return {
+        "name": command.name,
+        "events": None if command.events is None else list(command.events),
+        "links": [links.doc_link(take, docs.TAKE_ACTION_DOC)],
+    }
+
+
+def _event_view(event: EventDef) -> dict[str, Any]:
+    body: dict[str, Any] = {"name": event.name}
+    if event.links:
+        body["links"] = [link.to_dict() for link in event.links]
+    return body

@@ -1,0 +1,187 @@
+"""Settings: every environment variable Flyte reads, parsed once at an entry point.
+
+Names and defaults follow upstream Flyte (see docs/configuration.md). A value that
+cannot be parsed raises ConfigError naming the variable, except where upstream
+documents a silent fallback to the default.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pymongo import uri_parser
+from pymongo.errors import InvalidURI
+
+from flyte.errors import ConfigError
+
+#: Port without TLS, and with it (upstream defaults).
+DEFAULT_PORT = 8080
+DEFAULT_TLS_PORT = 8443
+#: Interface the API binds to; upstream listens on all interfaces.
+DEFAULT_BIND = "0.0.0.0"
+DEFAULT_MGO_HOST = "localhost:27017"
+DEFAULT_DATABASE = "flyte"
+DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+DEFAULT_LOG_LEVEL = "INFO"
+#: How long a Mongo call waits for a server before failing (so /health stays fast).
+DEFAULT_MGO_TIMEOUT_MS = 5000
+DEFAULT_WEB_THREADS = 4
+#: Action TTL: 365.25 days, as upstream.
+DEFAULT_ACTION_TTL_SECONDS = 31557600
+DEFAULT_DELETE_DEAD_PACKS_AT = "23:00"
+#: One week without contact before a pack counts as dead.
+DEFAULT_PACK_GRACE_SECONDS = 604800
+DEFAULT_DATA_DIR = ".flyte"
+
+#: zerolog level names (upstream) mapped to Python logging levels.
+_LOG_LEVELS = {
+    "trace": "DEBUG",
+    "debug": "DEBUG",
+    "info": "INFO",
+    "warn": "WARNING",
+    "warning": "WARNING",
+    "error": "ERROR",
+    "fatal": "CRITICAL",
+    "panic": "CRITICAL",
+    "critical": "CRITICAL",
+}
+#: Go strconv.ParseBool accepts exactly these spellings.
+_GO_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
+_GO_FALSE = {"0", "f", "F", "FALSE", "false", "False"}
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every setting of a Flyte process; built by ``from_env`` or directly in tests."""
+
+    port: int = DEFAULT_PORT
+    bind: str = DEFAULT_BIND
+    mongo_uri: str = f"mongodb://{DEFAULT_MGO_HOST}/"
+    mongo_database: str = DEFAULT_DATABASE
+    mongo_timeout_ms: int = DEFAULT_MGO_TIMEOUT_MS
+    redis_url: str = DEFAULT_REDIS_URL
+    log_level: str = DEFAULT_LOG_LEVEL
+    web_threads: int = DEFAULT_WEB_THREADS
+    tls_cert_path: str | None = None
+    tls_key_path: str | None = None
+    action_ttl_seconds: int = DEFAULT_ACTION_TTL_SECONDS
+    should_delete_dead_packs: bool = False
+    delete_dead_packs_at: str = DEFAULT_DELETE_DEAD_PACKS_AT
+    pack_grace_seconds: int = DEFAULT_PACK_GRACE_SECONDS
+    data_dir: str = DEFAULT_DATA_DIR
+
+    @property
+    def tls_enabled(self) -> bool:
+        """TLS is on only when both the certificate and the key are configured."""
+        return bool(self.tls_cert_path and self.tls_key_path)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        """Parse settings from an environment mapping (``os.environ`` by default)."""
+        cert, key = _tls_paths(environ)
+        mongo_uri, database = parse_mongo_host(
+            environ.get("FLYTE_MGO_HOST", DEFAULT_MGO_HOST)
+        )
+        return cls(
+            port=_port(environ, DEFAULT_TLS_PORT if cert and key else DEFAULT_PORT),
+            bind=environ.get("FLYTE_BIND", DEFAULT_BIND),
+            mongo_uri=mongo_uri,
+            mongo_database=database,
+            mongo_timeout_ms=_int(environ, "FLYTE_MGO_TIMEOUT_MS", 1, None)
+            or DEFAULT_MGO_TIMEOUT_MS,
+            redis_url=_redis_url(environ),
+            log_level=_log_level(environ.get("LOGLEVEL", "")),
+            web_threads=_int(environ, "FLYTE_WEB_THREADS", 1, 1024)
+            or DEFAULT_WEB_THREADS,
+            tls_cert_path=cert,
+            tls_key_path=key,
+            action_ttl_seconds=_int_or_default(
+                environ, "FLYTE_TTL_IN_SECONDS", DEFAULT_ACTION_TTL_SECONDS
+            ),
+            should_delete_dead_packs=environ.get("FLYTE_SHOULD_DELETE_DEAD_PACKS", "")
+            in _GO_TRUE,
+            delete_dead_packs_at=_hh_mm(
+                environ.get("FLYTE_DELETE_DEAD_PACKS_AT_HH_COLON_MM", "")
+            ),
+            pack_grace_seconds=_int(
+                environ, "FLYTE_PACK_GRACE_PERIOD_UNTIL_MARKED_DEAD_IN_SECONDS", 0, None
+            )
+            or DEFAULT_PACK_GRACE_SECONDS,
+            data_dir=environ.get("FLYTE_DATA_DIR", DEFAULT_DATA_DIR),
+        )
+
+
+def parse_mongo_host(value: str) -> tuple[str, str]:
+    """Turn ``host:port`` or a ``mongodb://`` URI into (uri, database name)."""
+    uri = value if "://" in value else f"mongodb://{value}"
+    if uri.startswith("mongodb+srv://"):
+        # Validating an SRV URI needs DNS; leave that to the first connection.
+        return uri, DEFAULT_DATABASE
+    try:
+        parsed = uri_parser.parse_uri(uri)
+    except (InvalidURI, ValueError) as ex:
+        raise ConfigError("FLYTE_MGO_HOST", f"cannot parse {value!r}: {ex}") from ex
+    return uri, parsed.get("database") or DEFAULT_DATABASE
+
+
+def _port(environ: Mapping[str, str], default: int) -> int:
+    port = _int(environ, "FLYTE_PORT", 0, 65535)
+    return default if port is None else port
+
+
+def _int(
+    environ: Mapping[str, str], name: str, low: int | None, high: int | None
+) -> int | None:
+    """Parse an optional integer; unparseable or out of range is a ConfigError."""
+    raw = environ.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError as ex:
+        raise ConfigError(name, f"{raw!r} is not an integer") from ex
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ConfigError(name, f"{value} is outside {low}..{high or 'any'}")
+    return value
+
+
+def _int_or_default(environ: Mapping[str, str], name: str, default: int) -> int:
+    """Upstream falls back to the default for a non-integer value here."""
+    try:
+        return int(environ.get(name, "").strip())
+    except ValueError:
+        return default
+
+
+def _redis_url(environ: Mapping[str, str]) -> str:
+    url = environ.get("REDIS_URL", "").strip() or DEFAULT_REDIS_URL
+    if not re.match(r"^(redis|rediss|unix)://", url):
+        raise ConfigError(
+            "REDIS_URL", f"{url!r} is not a redis://, rediss:// or unix:// URL"
+        )
+    return url
+
+
+def _log_level(raw: str) -> str:
+    """Upstream treats an unknown level as info."""
+    return _LOG_LEVELS.get(raw.strip().lower(), DEFAULT_LOG_LEVEL)
+
+
+def _hh_mm(raw: str) -> str:
+    """Upstream falls back to 23:00 for anything that is not a valid HH:MM."""
+    return raw if _HH_MM.match(raw) else DEFAULT_DELETE_DEAD_PACKS_AT
+
+
+def _tls_paths(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
+    paths = []
+    for name in ("FLYTE_TLS_CERT_PATH", "FLYTE_TLS_KEY_PATH"):
+        path = environ.get(name, "").strip() or None
+        if path and not Path(path).is_file():
+            raise ConfigError(name, f"file {path!r} does not exist")
+        paths.append(path)
+    return paths[0], paths[1]

@@ -1,0 +1,21 @@
+"""Process-wide logging set-up, in upstream's console format."""
+
+from __future__ import annotations
+
+import logging
+
+from flyte.config import Settings
+
+#: ``[INFO] 2022-06-23T10:11:12.123 message`` as upstream's zerolog console writer.
+LOG_FORMAT = "[%(levelname)s] %(asctime)s.%(msecs)03d %(name)s: %(message)s"
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+
+
+def configure_logging(settings: Settings) -> None:
+    """Send logs to stderr at the configured level."""
+    logging.basicConfig(
+        level=settings.log_level, format=LOG_FORMAT, datefmt=DATE_FORMAT
+    )
+    # pymongo and redis are chatty at DEBUG; their detail rarely helps an operator.
+    for noisy in ("pymongo", "redis"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.root.level))

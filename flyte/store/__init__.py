@@ -1,0 +1,28 @@
+"""Persistence: one store per MongoDB collection; no Mongo call lives elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pymongo.database import Database
+
+from flyte.store.mongo import connect
+from flyte.store.mongo import ensure_indexes
+from flyte.store.mongo import ping
+from flyte.store.packs import PackStore
+
+__all__ = ["Stores", "connect", "ensure_indexes", "open_stores", "ping"]
+
+
+@dataclass(frozen=True)
+class Stores:
+    """Every store, bundled for injection."""
+
+    db: Database[dict[str, Any]]
+    packs: PackStore
+
+
+def open_stores(db: Database[dict[str, Any]]) -> Stores:
+    """Build every store on one database."""
+    return Stores(db=db, packs=PackStore(db))

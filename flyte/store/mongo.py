@@ -1,0 +1,77 @@
+"""The MongoDB connection, index declarations and error translation for all stores."""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+
+from pymongo import ASCENDING
+from pymongo import MongoClient
+from pymongo.database import Database
+from pymongo.errors import ConnectionFailure
+
+from flyte.config import Settings
+from flyte.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Single-field indexes only: nx-27017 ignores compound ones (stack-notes §1.1).
+INDEXES: dict[str, list[str]] = {
+    "pack": ["name", "lastSeen"],
+}
+
+
+def connect(settings: Settings) -> Database[dict[str, Any]]:
+    """Open the configured database; the client connects lazily, so call after fork."""
+    client: MongoClient[dict[str, Any]] = MongoClient(
+        settings.mongo_uri,
+        appname="flyte",
+        serverSelectionTimeoutMS=settings.mongo_timeout_ms,
+        connectTimeoutMS=settings.mongo_timeout_ms,
+    )
+    return client[settings.mongo_database]
+
+
+def ensure_indexes(db: Database[dict[str, Any]]) -> None:
+    """Create every index Flyte needs; safe to call at each start-up."""
+    for collection, fields in INDEXES.items():
+        for name in fields:
+            db[collection].create_index(
+                [(name, ASCENDING)], name=f"{collection}_{name}"
+            )
+
+
+def ping(db: Database[dict[str, Any]]) -> None:
+    """Raise Unavailable unless the server answers a ping."""
+    with unavailable_on_failure():
+        db.command("ping")
+
+
+class unavailable_on_failure:  # noqa: N801 - used like a function, as contextlib's are
+    """Context manager turning a lost Mongo connection into ``Unavailable``."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, ex: Any, tb: Any) -> None:
+        if kind is not None and issubclass(kind, ConnectionFailure):
+            # The full topology description is for the log, not the client.
+            logger.warning("MongoDB is unavailable: %s", ex)
+            raise Unavailable(f"MongoDB is unavailable ({kind.__name__})") from ex
+
+
+def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a store method so a lost connection raises ``Unavailable``."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with unavailable_on_failure():
+            return method(*args, **kwargs)
+
+    return wrapper

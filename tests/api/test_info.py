@@ -1,0 +1,181 @@
+"""Discovery, health, routing conventions and content negotiation (§1, §3)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import yaml
+from falcon import testing
+
+from api.app import Dependencies
+from api.app import create_app
+from flyte.config import Settings
+from flyte.store import Stores
+
+ROOT_LINKS = [
+    {"href": "http://example.com/", "rel": "self"},
+    {"href": "http://example.com/swagger#/info", "rel": "help"},
+    {"href": "http://example.com/v1", "rel": "http://example.com/swagger#!/info/v1"},
+]
+V1_LINKS = [
+    {"href": "http://example.com/v1", "rel": "self"},
+    {"href": "http://example.com/", "rel": "up"},
+    {"href": "http://example.com/swagger#!/info/v1", "rel": "help"},
+    {
+        "href": "http://example.com/health",
+        "rel": "http://example.com/swagger#!/info/health",
+    },
+    {
+        "href": "http://example.com/v1/packs",
+        "rel": "http://example.com/swagger#!/pack/listPacks",
+    },
+    {
+        "href": "http://example.com/v1/flows",
+        "rel": "http://example.com/swagger#!/flow/listFlows",
+    },
+    {
+        "href": "http://example.com/v1/datastore",
+        "rel": "http://example.com/swagger#!/datastore/listDatastoreItems",
+    },
+    {
+        "href": "http://example.com/v1/audit/flows",
+        "rel": "http://example.com/swagger#!/flowAudit/findFlows",
+    },
+    {"href": "http://example.com/v1/swagger", "rel": "http://example.com/swagger"},
+]
+
+
+def test_root_links_are_exactly_upstreams(client: testing.TestClient) -> None:
+    resp = client.simulate_get("/")
+    assert resp.status_code == 200
+    assert resp.json == {"links": ROOT_LINKS}
+
+
+def test_v1_links_are_exactly_upstreams_in_order(client: testing.TestClient) -> None:
+    assert client.simulate_get("/v1").json == {"links": V1_LINKS}
+
+
+@pytest.mark.parametrize(
+    ("headers", "base"),
+    [
+        ({"X-Forwarded-Proto": "https"}, "https://example.com"),
+        ({"X-Forwarded-Host": "original-host"}, "http://original-host"),
+        (
+            {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "original-host"},
+            "https://original-host",
+        ),
+        ({"X-Flyte-Host": "flyte:9", "X-Forwarded-Host": "other"}, "http://flyte:9"),
+        ({"Host": "localhost:8080"}, "http://localhost:8080"),
+    ],
+)
+def test_base_url_follows_proxy_headers(
+    client: testing.TestClient, headers: dict[str, str], base: str
+) -> None:
+    links = client.simulate_get("/", headers=headers).json["links"]
+    assert links[0] == {"href": f"{base}/", "rel": "self"}
+
+
+def test_health_is_200_when_mongo_and_redis_answer(client: testing.TestClient) -> None:
+    resp = client.simulate_get("/health")
+    assert resp.status_code == 200
+    assert resp.json == {"status": "ok", "checks": {"mongo": "ok", "redis": "ok"}}
+
+
+def test_health_is_503_naming_what_is_down(settings: Settings, stores: Stores) -> None:
+    def broken() -> None:
+        raise ConnectionError("connection refused")
+
+    checks = {"mongo": lambda: None, "redis": broken}
+    app = create_app(settings, Dependencies(stores=stores, health_checks=checks))
+    resp = testing.TestClient(app).simulate_get("/health")
+    assert resp.status_code == 503
+    assert resp.json["description"] == "redis down"
+    assert resp.json["checks"] == {"mongo": "ok", "redis": "down: connection refused"}
+
+
+def test_health_reports_a_real_unreachable_redis(
+    settings: Settings, stores: Stores
+) -> None:
+    import redis
+
+    from flyte.health import mongo_check
+    from flyte.health import redis_check
+
+    dead = redis.Redis(port=1, socket_connect_timeout=0.5)
+    checks = {"mongo": mongo_check(stores.db), "redis": redis_check(dead)}
+    app = create_app(settings, Dependencies(stores=stores, health_checks=checks))
+    resp = testing.TestClient(app).simulate_get("/health")
+    dead.close()
+    assert resp.status_code == 503
+    assert resp.json["checks"]["mongo"] == "ok"
+    assert resp.json["checks"]["redis"].startswith("down")
+
+
+def test_unknown_path_is_404_json(client: testing.TestClient) -> None:
+    resp = client.simulate_get("/v2/nothing")
+    assert resp.status_code == 404
+    assert resp.json == {
+        "status": 404,
+        "title": "404 Not Found",
+        "description": "404 Not Found for GET /v2/nothing",
+    }
+
+
+def test_wrong_method_is_405_with_allow_header(client: testing.TestClient) -> None:
+    resp = client.simulate_put("/v1/packs")
+    assert resp.status_code == 405
+    assert set(resp.headers["allow"].split(", ")) >= {"GET", "HEAD", "POST"}
+    assert resp.json["status"] == 405
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/v1", "/health", "/v1/packs", "/v1/swagger", "/swagger"]
+)
+def test_head_works_on_every_get_route(client: testing.TestClient, path: str) -> None:
+    get = client.simulate_get(path)
+    head = client.simulate_head(path)
+    assert head.status_code == get.status_code == 200
+    assert head.text == ""
+    assert head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_yaml_response_when_accept_asks_with_parameters(
+    client: testing.TestClient,
+) -> None:
+    resp = client.simulate_get(
+        "/v1", headers={"Accept": "application/x-yaml; charset=utf-8"}
+    )
+    assert resp.headers["content-type"] == "application/x-yaml; charset=utf-8"
+    assert yaml.safe_load(resp.text) == {"links": V1_LINKS}
+
+
+def test_json_is_the_default_response(client: testing.TestClient) -> None:
+    assert client.simulate_get("/v1").headers["content-type"] == "application/json"
+
+
+def test_swagger_ui_page_and_assets_are_served(client: testing.TestClient) -> None:
+    page = client.simulate_get("/swagger")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    assert "/v1/swagger" in page.text
+    asset = client.simulate_get("/swagger/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert "SwaggerUIBundle" in asset.text
+
+
+def test_unexpected_failure_is_500_json_and_logged(
+    settings: Settings, stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    class ExplodingStore:
+        def list(self) -> list:
+            raise RuntimeError("boom")
+
+    broken = replace(stores, packs=ExplodingStore())  # type: ignore[arg-type]
+    app = create_app(settings, Dependencies(stores=broken, health_checks={}))
+    resp = testing.TestClient(app).simulate_get("/v1/packs")
+    assert resp.status_code == 500
+    assert resp.json["status"] == 500
+    assert "boom" not in resp.text
+    assert "server fault on GET /v1/packs" in caplog.text
+    assert "RuntimeError: boom" in caplog.text

@@ -1,0 +1,26 @@
+"""Builders of test inputs with sensible defaults."""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The help link every Go flyte-client pack sends.
+SLACK_HELP = "https://github.com/ExpediaGroup/flyte-slack/blob/master/README.md"
+
+
+def make_pack_body(**overrides: Any) -> dict[str, Any]:
+    """A registration body as the Go flyte-client sends it (§4.1)."""
+    body: dict[str, Any] = {
+        "name": "Slack",
+        "events": [{"name": "MessageSent"}, {"name": "SendMessageFailed"}],
+        "commands": [
+            {
+                "name": "SendMessage",
+                "events": ["MessageSent", "SendMessageFailed"],
+                "links": [{"href": "http://help/cmd", "rel": "help"}],
+            }
+        ],
+        "links": [{"href": SLACK_HELP, "rel": "help"}],
+    }
+    body.update(overrides)
+    return body

@@ -1,0 +1,146 @@
+"""Settings from the environment: upstream names, defaults and fallbacks (§12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from flyte.config import Settings
+from flyte.errors import ConfigError
+
+
+def test_defaults_match_upstream() -> None:
+    settings = Settings.from_env({})
+    assert settings.port == 8080
+    assert settings.mongo_uri == "mongodb://localhost:27017"
+    assert settings.mongo_database == "flyte"
+    assert settings.redis_url == "redis://localhost:6379/0"
+    assert settings.log_level == "INFO"
+    assert settings.action_ttl_seconds == 31557600
+    assert settings.should_delete_dead_packs is False
+    assert settings.delete_dead_packs_at == "23:00"
+    assert settings.pack_grace_seconds == 604800
+    assert settings.tls_enabled is False
+
+
+def test_all_variables_are_read(tmp_path: Path) -> None:
+    cert, key = tmp_path / "c.pem", tmp_path / "k.pem"
+    cert.write_text("c")
+    key.write_text("k")
+    settings = Settings.from_env(
+        {
+            "FLYTE_PORT": "9000",
+            "FLYTE_MGO_HOST": "mongo:27018",
+            "REDIS_URL": "redis://r:6380/1",
+            "LOGLEVEL": "DEBUG",
+            "FLYTE_TLS_CERT_PATH": str(cert),
+            "FLYTE_TLS_KEY_PATH": str(key),
+            "FLYTE_TTL_IN_SECONDS": "10",
+            "FLYTE_SHOULD_DELETE_DEAD_PACKS": "true",
+            "FLYTE_DELETE_DEAD_PACKS_AT_HH_COLON_MM": "11:30",
+            "FLYTE_PACK_GRACE_PERIOD_UNTIL_MARKED_DEAD_IN_SECONDS": "60",
+            "FLYTE_DATA_DIR": "/data",
+        }
+    )
+    assert settings.port == 9000
+    assert settings.mongo_uri == "mongodb://mongo:27018"
+    assert settings.redis_url == "redis://r:6380/1"
+    assert settings.log_level == "DEBUG"
+    assert settings.tls_enabled
+    assert settings.action_ttl_seconds == 10
+    assert settings.should_delete_dead_packs is True
+    assert settings.delete_dead_packs_at == "11:30"
+    assert settings.pack_grace_seconds == 60
+    assert settings.data_dir == "/data"
+
+
+def test_port_defaults_to_8443_with_tls(tmp_path: Path) -> None:
+    (tmp_path / "c").write_text("c")
+    (tmp_path / "k").write_text("k")
+    env = {
+        "FLYTE_TLS_CERT_PATH": str(tmp_path / "c"),
+        "FLYTE_TLS_KEY_PATH": str(tmp_path / "k"),
+    }
+    assert Settings.from_env(env).port == 8443
+
+
+def test_tls_needs_both_paths(tmp_path: Path) -> None:
+    (tmp_path / "c").write_text("c")
+    settings = Settings.from_env({"FLYTE_TLS_CERT_PATH": str(tmp_path / "c")})
+    assert not settings.tls_enabled
+    assert settings.port == 8080
+
+
+def test_missing_tls_file_stops_start_up() -> None:
+    with pytest.raises(ConfigError, match="FLYTE_TLS_KEY_PATH"):
+        Settings.from_env({"FLYTE_TLS_KEY_PATH": "/no/such/key.pem"})
+
+
+@pytest.mark.parametrize("value", ["abc", "70000", "-1", "80.5"])
+def test_bad_port_names_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="FLYTE_PORT"):
+        Settings.from_env({"FLYTE_PORT": value})
+
+
+@pytest.mark.parametrize(
+    ("value", "uri", "database"),
+    [
+        ("db.example:27017", "mongodb://db.example:27017", "flyte"),
+        (
+            "mongodb://h1,h2/ops?replicaSet=rs0",
+            "mongodb://h1,h2/ops?replicaSet=rs0",
+            "ops",
+        ),
+        ("mongodb://h1/", "mongodb://h1/", "flyte"),
+    ],
+)
+def test_mongo_host_or_uri(value: str, uri: str, database: str) -> None:
+    settings = Settings.from_env({"FLYTE_MGO_HOST": value})
+    assert (settings.mongo_uri, settings.mongo_database) == (uri, database)
+
+
+def test_unparseable_mongo_host_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="FLYTE_MGO_HOST"):
+        Settings.from_env({"FLYTE_MGO_HOST": "mongodb://h:notaport"})
+
+
+def test_bad_redis_url_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        Settings.from_env({"REDIS_URL": "localhost:6379"})
+
+
+def test_ttl_falls_back_to_default_when_not_an_integer() -> None:
+    assert (
+        Settings.from_env({"FLYTE_TTL_IN_SECONDS": "soon"}).action_ttl_seconds
+        == 31557600
+    )
+
+
+@pytest.mark.parametrize("value", ["garbage", "yes", ""])
+def test_dead_pack_flag_falls_back_to_false(value: str) -> None:
+    env = {"FLYTE_SHOULD_DELETE_DEAD_PACKS": value}
+    assert Settings.from_env(env).should_delete_dead_packs is False
+
+
+@pytest.mark.parametrize("value", ["1100", "AA:00", "23:AA", "24:00", "23:60"])
+def test_invalid_deletion_time_falls_back_to_2300(value: str) -> None:
+    env = {"FLYTE_DELETE_DEAD_PACKS_AT_HH_COLON_MM": value}
+    assert Settings.from_env(env).delete_dead_packs_at == "23:00"
+
+
+@pytest.mark.parametrize(
+    ("value", "level"),
+    [("debug", "DEBUG"), ("WARN", "WARNING"), ("error", "ERROR"), ("nonsense", "INFO")],
+)
+def test_log_level_uses_zerolog_names_and_falls_back_to_info(
+    value: str, level: str
+) -> None:
+    assert Settings.from_env({"LOGLEVEL": value}).log_level == level
+
+
+def test_bad_grace_period_names_the_variable() -> None:
+    with pytest.raises(ConfigError, match="FLYTE_PACK_GRACE_PERIOD"):
+        Settings.from_env(
+            {"FLYTE_PACK_GRACE_PERIOD_UNTIL_MARKED_DEAD_IN_SECONDS": "week"}
+        )

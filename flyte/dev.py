@@ -1,0 +1,108 @@
+"""``flyte dev``: the whole system in the foreground, with embedded servers by default.
+
+Unless ``FLYTE_MGO_HOST`` / ``REDIS_URL`` name servers, nx-27017 and redis-server
+start under ``FLYTE_DATA_DIR``; then the Procfile processes start. honcho
+supervises them all: Ctrl-C or SIGTERM stops every process group, and if one
+process dies the rest are stopped too.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from honcho.manager import Manager
+
+from flyte.config import Settings
+from flyte.embedded import free_port
+from flyte.embedded import is_port_free
+from flyte.embedded import mongo_command
+from flyte.embedded import redis_command
+from flyte.processes import PROCESSES
+
+#: Ports tried first for the embedded servers, so local tools find them as usual.
+DEFAULT_MONGO_PORT = 27017
+DEFAULT_REDIS_PORT = 6379
+#: The dev API listens on loopback unless FLYTE_BIND says otherwise.
+DEV_BIND = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class DevOptions:
+    """Command-line choices of ``flyte dev``; 0 means "pick a port"."""
+
+    mongo_port: int = 0
+    redis_port: int = 0
+    worker_processes: int = 1
+    worker_threads: int = 8
+
+
+def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
+    """Start everything and block until stopped; return the exit code."""
+    settings = Settings.from_env(environ)
+    data_dir = Path(settings.data_dir).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    manager = Manager()
+    env = _child_environment(environ)
+    if not environ.get("FLYTE_MGO_HOST"):
+        port = _choose_port(options.mongo_port, DEFAULT_MONGO_PORT)
+        # nx-27017 prints tracebacks on normal shutdown; keep them in its own file.
+        mongo_out = shlex.quote(str(data_dir / "mongo.out"))
+        command = shlex.join(mongo_command(data_dir, port))
+        manager.add_process("mongo", f"{command} >>{mongo_out} 2>&1")
+        env["FLYTE_MGO_HOST"] = f"127.0.0.1:{port}"
+    if not environ.get("REDIS_URL"):
+        port = _choose_port(options.redis_port, DEFAULT_REDIS_PORT)
+        manager.add_process("redis", shlex.join(redis_command(data_dir, port)))
+        env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    for name, command in _commands(options).items():
+        manager.add_process(name, command, env=env)
+    _print_banner(env, settings)
+    manager.loop()
+    # Stopping on Ctrl-C or SIGTERM is the normal way out of a dev session.
+    return 0 if manager.returncode in (None, 0, 130, 143) else int(manager.returncode)
+
+
+def _commands(options: DevOptions) -> dict[str, str]:
+    commands = dict(PROCESSES)
+    commands["worker"] = (
+        f"python -m dramatiq workers --processes {options.worker_processes}"
+        f" --threads {options.worker_threads}"
+    )
+    return commands
+
+
+def _child_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    env = dict(environ)
+    env.setdefault("FLYTE_BIND", DEV_BIND)
+    # The Procfile says ``python``: make that the interpreter running flyte dev.
+    env["PATH"] = os.pathsep.join(
+        [str(Path(sys.executable).parent), env.get("PATH", "")]
+    )
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _choose_port(requested: int, preferred: int) -> int:
+    if requested:
+        return requested
+    return preferred if is_port_free(preferred) else free_port()
+
+
+def _print_banner(env: Mapping[str, str], settings: Settings) -> None:
+    host = env["FLYTE_BIND"] if env["FLYTE_BIND"] != "0.0.0.0" else "localhost"
+    api = f"http://{host}:{settings.port}"
+    print(
+        "Flyte dev is starting (Ctrl-C stops everything):\n"
+        f"  API         {api}/v1\n"
+        f"  Health      {api}/health\n"
+        f"  Swagger UI  {api}/swagger\n"
+        f"  MongoDB     {env['FLYTE_MGO_HOST']}\n"
+        f"  Redis       {env['REDIS_URL']}\n"
+        f"  Data, logs  {settings.data_dir}",
+        flush=True,
+    )

@@ -1,0 +1,102 @@
+"""End to end: a real ``flyte dev`` starts everything, serves packs, stops cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+import pytest
+
+from flyte.embedded import free_port
+
+#: The issue's bound on start-up: /health answers 200 within this many seconds.
+HEALTHY_WITHIN = 15.0
+STOP_WITHIN = 20.0
+
+
+def dead_pid() -> int:
+    """The pid of a process that has already exited."""
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def start_dev(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
+    }
+    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port))
+    flyte = Path(sys.executable).parent / "flyte"
+    command = [str(flyte), "dev", "--mongo-port", str(free_port())]
+    command += ["--redis-port", str(free_port())]
+    with (data_dir / "dev.out").open("wb") as log:
+        return subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
+def wait_healthy(base: str, dev: subprocess.Popen[bytes]) -> float:
+    started = time.monotonic()
+    while time.monotonic() - started < HEALTHY_WITHIN:
+        assert dev.poll() is None, "flyte dev exited during start-up"
+        try:
+            with urllib.request.urlopen(f"{base}/health", timeout=1) as resp:
+                if resp.status == 200:
+                    return time.monotonic() - started
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"/health did not answer 200 within {HEALTHY_WITHIN} s")
+
+
+def post_json(url: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=10) as resp:
+        return resp.status, json.loads(resp.read())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"]
+)
+def test_flyte_dev_serves_packs_and_leaves_no_process_behind(
+    tmp_path: Path, stop_signal: signal.Signals
+) -> None:
+    # Given a stale pid file, as a crash of the embedded MongoDB leaves behind
+    (tmp_path / "mongo.pid").write_text(str(dead_pid()))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    dev = start_dev(tmp_path, port)
+    try:
+        # When flyte dev starts, it is healthy well within the bound
+        elapsed = wait_healthy(base, dev)
+        print(f"flyte dev healthy after {elapsed:.2f} s")
+        # And a pack registers over HTTP
+        status, body = post_json(
+            f"{base}/v1/packs", {"name": "Slack", "labels": {"env": "dev"}}
+        )
+        assert status == 201
+        assert body["id"] == "Slack.env.dev"
+        with urllib.request.urlopen(
+            f"{base}/v1/packs/Slack.env.dev", timeout=5
+        ) as resp:
+            assert json.loads(resp.read())["status"] == "live"
+        processes = psutil.Process(dev.pid).children(recursive=True)
+        assert len(processes) >= 5
+    finally:
+        # Then the signal stops it, and every process it started is gone
+        os.kill(dev.pid, stop_signal)
+        code = dev.wait(timeout=STOP_WITHIN)
+    gone, alive = psutil.wait_procs(processes, timeout=5)
+    assert alive == [], f"left behind: {[p.pid for p in alive]}"
+    assert code == 0, (tmp_path / "dev.out").read_text()[-3000:]

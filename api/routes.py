@@ -29,4 +29,4 @@ def add_routes(app: falcon.App, resources: Mapping[str, object]) -> None:
             # Falcon drops the body of HEAD responses itself.
             resource.on_head = resource.on_get  # type: ignore[attr-defined]
         app.add_route(template, resource)
-    app.add_static_route(SWAGGER_ASSETS_PREFIX, swagger_ui_bundle.swagger_ui_path)
+    app.add_static_route(SWAGGER_ASSETS_PREFIX, str(swagger_ui_bundle.swagger_ui_path))

@@ -18,6 +18,8 @@ from api.errors import add_error_handlers
 from api.media import YAML_TYPE
 from api.media import NegotiationMiddleware
 from api.media import YamlHandler
+from api.resources.flows import FlowResource
+from api.resources.flows import FlowsResource
 from api.resources.info import HealthResource
 from api.resources.info import IndexResource
 from api.resources.info import OpenApiResource
@@ -25,17 +27,26 @@ from api.resources.info import SwaggerUiResource
 from api.resources.info import V1Resource
 from api.resources.packs import PackResource
 from api.resources.packs import PacksResource
+from api.resources.runtime import ActionResultResource
+from api.resources.runtime import EventResource
+from api.resources.runtime import PackEventsResource
+from api.resources.runtime import TakeActionResource
 from api.routes import add_routes
 from flyte.clock import utcnow
 from flyte.config import Settings
+from flyte.flow import SyntaxCheck
 from flyte.health import HealthCheck
 from flyte.health import mongo_check
 from flyte.health import redis_check
 from flyte.logging import configure_logging
+from flyte.queue import WorkQueue
+from flyte.runtime import Leases
+from flyte.runtime import PackRuntime
 from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
+from flyte.templating import build_engine
 
 #: Redis answers health pings fast or not at all.
 REDIS_TIMEOUT_SECONDS = 2.0
@@ -46,8 +57,11 @@ class Dependencies:
     """Everything the API needs from outside, injected so tests can build their own."""
 
     stores: Stores
+    queue: WorkQueue
     health_checks: Mapping[str, HealthCheck]
     clock: Callable[[], datetime] = field(default=utcnow)
+    #: Compiles flow templates; the engine built from settings when not given.
+    check_syntax: SyntaxCheck | None = None
 
 
 def create_app(settings: Settings, deps: Dependencies) -> falcon.App:
@@ -57,7 +71,10 @@ def create_app(settings: Settings, deps: Dependencies) -> falcon.App:
     app.req_options.media_handlers[YAML_TYPE] = yaml_handler
     app.resp_options.media_handlers[YAML_TYPE] = yaml_handler
     add_error_handlers(app)
-    add_routes(app, _resources(deps))
+    check_syntax = deps.check_syntax or build_engine(settings).check_syntax
+    leases = Leases(settings.action_lease_seconds, settings.action_max_attempts)
+    runtime = PackRuntime(deps.stores, deps.queue, leases, clock=deps.clock)
+    add_routes(app, _resources(deps, check_syntax, runtime))
     return app
 
 
@@ -71,9 +88,16 @@ def build_app(settings: Settings) -> falcon.App:
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
     checks = {"mongo": mongo_check(db), "redis": redis_check(redis_client)}
-    return create_app(
-        settings, Dependencies(stores=open_stores(db), health_checks=checks)
+    # The one place the API learns about Dramatiq.
+    from workers.broker import install_broker
+    from workers.queue import DramatiqQueue
+
+    deps = Dependencies(
+        stores=open_stores(db),
+        queue=DramatiqQueue(install_broker(settings)),
+        health_checks=checks,
     )
+    return create_app(settings, deps)
 
 
 def get_app() -> falcon.App:
@@ -90,7 +114,9 @@ def load_openapi() -> dict[str, Any]:
     return document
 
 
-def _resources(deps: Dependencies) -> dict[str, object]:
+def _resources(
+    deps: Dependencies, check_syntax: SyntaxCheck, runtime: PackRuntime
+) -> dict[str, object]:
     packs = deps.stores.packs
     return {
         "index": IndexResource(),
@@ -100,4 +126,10 @@ def _resources(deps: Dependencies) -> dict[str, object]:
         "swagger_ui": SwaggerUiResource(),
         "packs": PacksResource(packs, deps.clock),
         "pack": PackResource(packs, deps.clock),
+        "flows": FlowsResource(deps.stores.flows, check_syntax),
+        "flow": FlowResource(deps.stores.flows),
+        "pack_events": PackEventsResource(runtime),
+        "take_action": TakeActionResource(runtime),
+        "action_result": ActionResultResource(runtime),
+        "event": EventResource(deps.stores.events),
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 import falcon
 
+from flyte.errors import Conflict
 from flyte.errors import FlyteError
 from flyte.errors import NotFound
 from flyte.errors import Unavailable
@@ -48,6 +49,7 @@ def add_error_handlers(app: falcon.App) -> None:
     app.add_error_handler(Exception, _internal_error)
     app.add_error_handler(FlyteError, _internal_error)
     app.add_error_handler(NotFound, _not_found)
+    app.add_error_handler(Conflict, _conflict)
     app.add_error_handler(ValidationError, _bad_request)
     app.add_error_handler(Unavailable, _unavailable)
 
@@ -56,6 +58,12 @@ def _not_found(
     req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
 ) -> None:
     raise JsonError(falcon.HTTP_404, str(ex)) from ex
+
+
+def _conflict(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+) -> None:
+    raise JsonError(falcon.HTTP_409, str(ex)) from ex
 
 
 def _bad_request(

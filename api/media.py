@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Iterator
 from typing import Any
 
 import falcon
@@ -14,6 +16,8 @@ from flyte.errors import Problem
 
 YAML_TYPE = "application/x-yaml"
 YAML_CONTENT_TYPE = "application/x-yaml; charset=utf-8"
+#: MongoDB stores integers in at most 64 bits.
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
 class _JsonCompatibleLoader(yaml.SafeLoader):
@@ -42,24 +46,63 @@ def wants_yaml(req: falcon.Request) -> bool:
 def parse_yaml(text: str | bytes) -> Any:
     """Parse YAML into JSON-compatible data; raise MalformedBody with the position."""
     try:
-        return yaml.load(text, Loader=_JsonCompatibleLoader)  # noqa: S506 - safe loader
+        data = yaml.load(text, Loader=_JsonCompatibleLoader)  # noqa: S506 - safe loader
     except yaml.YAMLError as ex:
         mark = getattr(ex, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
         problem = getattr(ex, "problem", None) or str(ex)
         raise MalformedBody([Problem(where, f"invalid YAML: {problem}")]) from ex
+    return ensure_json_compatible(data)
 
 
 def parse_json(text: str | bytes) -> Any:
     """Parse JSON; raise MalformedBody with the line and column of the error."""
     try:
-        return json.loads(text)
-    except (json.JSONDecodeError, UnicodeDecodeError) as ex:
-        if isinstance(ex, json.JSONDecodeError):
-            where, message = f"line {ex.lineno}, column {ex.colno}", ex.msg
-        else:
-            where, message = "$", "body is not UTF-8"
-        raise MalformedBody([Problem(where, f"invalid JSON: {message}")]) from ex
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as ex:
+        where = f"line {ex.lineno}, column {ex.colno}"
+        raise MalformedBody([Problem(where, f"invalid JSON: {ex.msg}")]) from ex
+    except ValueError as ex:  # not UTF-8, or NaN / Infinity
+        raise MalformedBody([Problem("$", f"invalid JSON: {ex}")]) from ex
+    return ensure_json_compatible(data)
+
+
+def ensure_json_compatible(data: Any) -> Any:
+    """Refuse what JSON cannot carry or MongoDB cannot store, wherever it is.
+
+    That is: keys that are not strings, NaN and infinities, integers beyond 64
+    bits, and YAML-only types (binary, sets, timestamps).
+    """
+    problems = list(_incompatible(data, "$"))
+    if problems:
+        raise MalformedBody(problems)
+    return data
+
+
+def _incompatible(value: Any, where: str) -> Iterator[Problem]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                yield Problem(f"{where}[{key!r}]", "keys must be strings")
+            else:
+                yield from _incompatible(item, f"{where}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _incompatible(item, f"{where}[{index}]")
+    elif isinstance(value, bool) or value is None or isinstance(value, str):
+        return
+    elif isinstance(value, int):
+        if not _INT64_MIN <= value <= _INT64_MAX:
+            yield Problem(where, "integer out of the 64-bit range")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            yield Problem(where, "numbers must be finite")
+    else:
+        yield Problem(where, f"{type(value).__name__} values are not JSON")
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
 
 
 def read_body(req: falcon.Request) -> Any:

@@ -16,6 +16,12 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/swagger", "swagger_ui"),
     ("/v1/packs", "packs"),
     ("/v1/packs/{pack_id}", "pack"),
+    ("/v1/packs/{pack_id}/events", "pack_events"),
+    ("/v1/packs/{pack_id}/actions/take", "take_action"),
+    ("/v1/packs/{pack_id}/actions/{action_id}/result", "action_result"),
+    ("/v1/events/{event_id}", "event"),
+    ("/v1/flows", "flows"),
+    ("/v1/flows/{name}", "flow"),
 )
 #: Static Swagger UI assets, served below /swagger/.
 SWAGGER_ASSETS_PREFIX = "/swagger"

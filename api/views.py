@@ -8,10 +8,13 @@ from urllib.parse import quote
 
 from api import links as docs
 from api.links import Links
+from flyte.action import Action
 from flyte.clock import format_time
+from flyte.flow import Flow
 from flyte.pack import CommandDef
 from flyte.pack import EventDef
 from flyte.pack import Pack
+from flyte.store.events import EventRecord
 
 
 def pack_path(pack_id: str) -> str:
@@ -76,4 +79,66 @@ def _event_view(event: EventDef) -> dict[str, Any]:
     body: dict[str, Any] = {"name": event.name}
     if event.links:
         body["links"] = [link.to_dict() for link in event.links]
+    return body
+
+
+def flow_path(name: str) -> str:
+    """The API path of one flow."""
+    return f"/v1/flows/{quote(name, safe='')}"
+
+
+def flow_view(flow: Flow, links: Links) -> dict[str, Any]:
+    """The latest version of a flow with its links (§6.4)."""
+    return {
+        **flow.to_dict(),
+        "links": [
+            links.link(flow_path(flow.name), "self"),
+            links.link("/v1/flows", "up"),
+            {"href": links.doc(docs.FLOWS_DOC), "rel": "help"},
+        ],
+    }
+
+
+def flow_list_view(flows: list[Flow], links: Links) -> dict[str, Any]:
+    """The flow list (§6.4): ``flows`` before ``links``, names and descriptions only."""
+    items = []
+    for flow in flows:
+        item: dict[str, Any] = {"name": flow.name}
+        if flow.description:
+            item["description"] = flow.description
+        item["links"] = [links.link(flow_path(flow.name), "self")]
+        items.append(item)
+    return {
+        "flows": items,
+        "links": [
+            links.link("/v1/flows", "self"),
+            links.link("/v1", "up"),
+            {"href": links.doc(docs.FLOWS_DOC), "rel": "help"},
+        ],
+    }
+
+
+def event_path(event_id: str) -> str:
+    """The API path of one stored event."""
+    return f"/v1/events/{quote(event_id, safe='')}"
+
+
+def action_view(action: Action, pack_id: str, links: Links) -> dict[str, Any]:
+    """A taken action as upstream hands it to a pack (§5.3)."""
+    result = f"{pack_path(pack_id)}/actions/{quote(action.id, safe='')}/result"
+    return {
+        "command": action.name,
+        "input": action.input,
+        "links": [links.doc_link(result, docs.ACTION_RESULT_DOC)],
+    }
+
+
+def event_record_view(record: EventRecord, links: Links) -> dict[str, Any]:
+    """A stored event, its processing status and what it did in each flow."""
+    body: dict[str, Any] = {"id": record.event.id, **record.event.to_json()}
+    body["status"] = record.status.value
+    if record.action_id is not None:
+        body["actionId"] = record.action_id
+    body["flows"] = record.outcome
+    body["links"] = [links.link(event_path(record.event.id), "self")]
     return body

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC
 from datetime import datetime
@@ -15,6 +16,12 @@ def utcnow() -> datetime:
 def new_id() -> str:
     """Return a new random string id (uuid4 hex); string ids keep nx-27017 exact."""
     return uuid.uuid4().hex
+
+
+def derived_id(*parts: str) -> str:
+    """A stable id from its parts: a redelivered message maps to the same ids."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+    return digest[:32]
 
 
 def to_millis(moment: datetime) -> int:

@@ -36,6 +36,16 @@ DEFAULT_DELETE_DEAD_PACKS_AT = "23:00"
 #: One week without contact before a pack counts as dead.
 DEFAULT_PACK_GRACE_SECONDS = 604800
 DEFAULT_DATA_DIR = ".flyte"
+#: Template limits: a render may produce at most 1 MB, and take at most 1 s.
+DEFAULT_TEMPLATE_MAX_OUTPUT_BYTES = 1_000_000
+DEFAULT_TEMPLATE_TIMEOUT_MS = 1000
+#: A taken action must get its result within 10 minutes, or it is handed out
+#: again; after 3 hand-outs it fails (FATAL). Fits chat-ops commands that take
+#: seconds to minutes; raise it for long-running commands.
+DEFAULT_ACTION_LEASE_SECONDS = 600
+DEFAULT_ACTION_MAX_ATTEMPTS = 3
+#: An event still unprocessed after a minute has lost its message: queue it again.
+DEFAULT_EVENT_RECOVERY_SECONDS = 60
 
 #: zerolog level names (upstream) mapped to Python logging levels.
 _LOG_LEVELS = {
@@ -74,6 +84,11 @@ class Settings:
     delete_dead_packs_at: str = DEFAULT_DELETE_DEAD_PACKS_AT
     pack_grace_seconds: int = DEFAULT_PACK_GRACE_SECONDS
     data_dir: str = DEFAULT_DATA_DIR
+    template_max_output_bytes: int = DEFAULT_TEMPLATE_MAX_OUTPUT_BYTES
+    template_timeout_ms: int = DEFAULT_TEMPLATE_TIMEOUT_MS
+    action_lease_seconds: int = DEFAULT_ACTION_LEASE_SECONDS
+    action_max_attempts: int = DEFAULT_ACTION_MAX_ATTEMPTS
+    event_recovery_seconds: int = DEFAULT_EVENT_RECOVERY_SECONDS
 
     @property
     def tls_enabled(self) -> bool:
@@ -113,6 +128,20 @@ class Settings:
             )
             or DEFAULT_PACK_GRACE_SECONDS,
             data_dir=environ.get("FLYTE_DATA_DIR", DEFAULT_DATA_DIR),
+            template_max_output_bytes=_int(
+                environ, "FLYTE_TEMPLATE_MAX_OUTPUT_BYTES", 1, None
+            )
+            or DEFAULT_TEMPLATE_MAX_OUTPUT_BYTES,
+            template_timeout_ms=_int(environ, "FLYTE_TEMPLATE_TIMEOUT_MS", 1, None)
+            or DEFAULT_TEMPLATE_TIMEOUT_MS,
+            action_lease_seconds=_int(environ, "FLYTE_ACTION_LEASE_SECONDS", 1, None)
+            or DEFAULT_ACTION_LEASE_SECONDS,
+            action_max_attempts=_int(environ, "FLYTE_ACTION_MAX_ATTEMPTS", 1, 100)
+            or DEFAULT_ACTION_MAX_ATTEMPTS,
+            event_recovery_seconds=_int(
+                environ, "FLYTE_EVENT_RECOVERY_SECONDS", 1, None
+            )
+            or DEFAULT_EVENT_RECOVERY_SECONDS,
         )
 
 

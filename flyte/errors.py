@@ -4,9 +4,12 @@
 
     FlyteError
       ConfigError            a setting could not be parsed (start-up stops)
-      NotFound               -> PackNotFound
-      ValidationError        -> InvalidPack, MalformedBody
-      Unavailable            a backing service (Mongo, Redis) does not answer
+      NotFound               -> PackNotFound, FlowNotFound, ActionNotFound,
+                                EventNotFound
+      Conflict               -> ActionNotPending
+      ValidationError        -> InvalidPack, InvalidFlow, InvalidEvent, MalformedBody
+      Retryable              -> Unavailable (Mongo or Redis does not answer),
+                                ResultNotReady
 """
 
 from __future__ import annotations
@@ -31,6 +34,42 @@ class NotFound(FlyteError):
     """The requested resource does not exist."""
 
 
+class ActionNotFound(NotFound):
+    """No action has that id, or it belongs to another pack."""
+
+    def __init__(self, action_id: str) -> None:
+        super().__init__(f"action {action_id!r} not found for this pack")
+        self.action_id = action_id
+
+
+class EventNotFound(NotFound):
+    """No stored event has that id."""
+
+    def __init__(self, event_id: str) -> None:
+        super().__init__(f"event {event_id!r} not found")
+        self.event_id = event_id
+
+
+class Conflict(FlyteError):
+    """The request conflicts with the resource's current state."""
+
+
+class ActionNotPending(Conflict):
+    """Only a PENDING (taken) action can be completed."""
+
+    def __init__(self, action_id: str, state: str) -> None:
+        super().__init__(f"action {action_id!r} is {state}, not PENDING")
+        self.action_id = action_id
+
+
+class FlowNotFound(NotFound):
+    """No flow (or flow version) has that name or uuid."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"flow {name!r} not found")
+        self.name = name
+
+
 class PackNotFound(NotFound):
     """No pack is registered with that id."""
 
@@ -45,10 +84,14 @@ class Problem:
 
     location: str
     message: str
+    step: str | None = None
 
     def to_dict(self) -> dict[str, str]:
-        """Render as JSON-ready data."""
-        return {"location": self.location, "message": self.message}
+        """Render as JSON-ready data; ``step`` names the flow step, if any."""
+        body = {"location": self.location, "message": self.message}
+        if self.step is not None:
+            body["step"] = self.step
+        return body
 
     def __str__(self) -> str:
         return f"{self.location}: {self.message}" if self.location else self.message
@@ -69,8 +112,30 @@ class InvalidPack(ValidationError):
         super().__init__("pack", problems)
 
 
-class Unavailable(FlyteError):
+class Retryable(FlyteError):
+    """A passing condition: the same work will succeed if tried again later."""
+
+
+class Unavailable(Retryable):
     """A backing service (MongoDB or Redis) does not answer."""
+
+
+class ResultNotReady(Retryable):
+    """A result event arrived before its action was marked finished."""
+
+
+class InvalidFlow(ValidationError):
+    """A flow document is malformed."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("flow", problems)
+
+
+class InvalidEvent(ValidationError):
+    """An event or action-result body is malformed."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("event", problems)
 
 
 class MalformedBody(ValidationError):

@@ -6,7 +6,6 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
-from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from enum import StrEnum
@@ -16,6 +15,7 @@ from flyte.clock import from_millis
 from flyte.clock import to_millis
 from flyte.errors import InvalidPack
 from flyte.errors import Problem
+from flyte.event import PackRef
 from flyte.schema import find_problems
 
 #: Upstream rejects pack-level links whose rel matches this, unanchored (§4.3).
@@ -83,9 +83,9 @@ class Pack:
         """Live, warning or critical by the time since ``last_seen``."""
         return status_of(self.last_seen, now)
 
-    def seen_at(self, moment: datetime) -> Pack:
-        """Return a copy last seen at ``moment``."""
-        return replace(self, last_seen=moment)
+    def ref(self) -> PackRef:
+        """The short reference events and actions carry."""
+        return PackRef(self.id, self.name, dict(self.labels))
 
     def to_document(self) -> dict[str, Any]:
         """The MongoDB document (upstream shape; lastSeen as epoch milliseconds)."""

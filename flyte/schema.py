@@ -26,7 +26,7 @@ def find_problems(document: Any, schema_name: str) -> list[Problem]:
     errors = sorted(
         validator.iter_errors(document), key=lambda e: list(map(str, e.path))
     )
-    return [Problem(location_of(error), _message(error)) for error in errors]
+    return [Problem(_location(error), _message(error)) for error in errors]
 
 
 def location_of(error: SchemaViolation) -> str:
@@ -37,7 +37,20 @@ def location_of(error: SchemaViolation) -> str:
     return location
 
 
+def _location(error: SchemaViolation) -> str:
+    location = location_of(error)
+    if error.validator == "required":
+        # Point at the missing property itself, not at its parent.
+        missing = error.message.split("'")[1]
+        return f"{location}.{missing}"
+    return location
+
+
 def _message(error: SchemaViolation) -> str:
+    if isinstance(error.schema, dict) and "x-message" in error.schema:
+        return str(error.schema["x-message"])
+    if error.validator == "required":
+        return "is required"
     if error.validator == "type":
         expected = error.validator_value
         wanted = " or ".join(expected) if isinstance(expected, list) else expected

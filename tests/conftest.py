@@ -11,6 +11,9 @@ from typing import Any
 
 import pytest
 import redis
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import xq_name
 from falcon import testing
 from pymongo.database import Database
 
@@ -18,14 +21,24 @@ from api.app import Dependencies
 from api.app import create_app
 from flyte.config import Settings
 from flyte.config import parse_mongo_host
+from flyte.engine import FlowEngine
 from flyte.health import mongo_check
 from flyte.health import redis_check
+from flyte.housekeeping import Housekeeper
+from flyte.runtime import Leases
 from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
+from templates import TemplateEngine
 from tests.servers import start_mongo
 from tests.servers import start_redis
+from workers import context
+from workers.broker import install_broker
+from workers.events import handle_event
+from workers.housekeeping import expire_leases
+from workers.housekeeping import recover_events
+from workers.queue import DramatiqQueue
 
 
 class FakeClock:
@@ -101,12 +114,77 @@ def clock() -> FakeClock:
 def client(
     settings: Settings,
     stores: Stores,
+    queue: DramatiqQueue,
     redis_client: redis.Redis,
     clock: FakeClock,
 ) -> testing.TestClient:
     """An HTTP client of the app wired to the real test servers."""
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(redis_client)}
-    deps = Dependencies(stores=stores, health_checks=checks, clock=clock)
+    deps = Dependencies(stores=stores, queue=queue, health_checks=checks, clock=clock)
     return testing.TestClient(
         create_app(settings, deps), headers={"Host": "example.com"}
     )
+
+
+@pytest.fixture(scope="session")
+def broker(session_settings: Settings) -> Iterator[RedisBroker]:
+    """The Dramatiq broker on the session's Redis, with every actor bound to it."""
+    broker = install_broker(session_settings)
+    # The actors were bound to the broker `workers` built from the environment.
+    for actor in (handle_event, recover_events, expire_leases):
+        actor.broker = broker
+        broker.declare_actor(actor)
+    yield broker
+    broker.close()
+
+
+@pytest.fixture
+def queue(broker: RedisBroker) -> Iterator[DramatiqQueue]:
+    """The real Redis-backed work queue, emptied after the test."""
+    yield DramatiqQueue(broker)
+    broker.flush_all()
+
+
+@pytest.fixture
+def leases() -> Leases:
+    """Short leases, so tests can watch them expire."""
+    return Leases(seconds=30, max_attempts=2)
+
+
+@pytest.fixture
+def engine(stores: Stores, clock: FakeClock) -> FlowEngine:
+    """The flow engine on the test database."""
+    return FlowEngine(stores, TemplateEngine(), clock=clock)
+
+
+@pytest.fixture
+def housekeeper(
+    stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
+) -> Housekeeper:
+    """The periodic repairs on the test database."""
+    return Housekeeper(stores, queue, leases, timedelta(seconds=60), clock=clock)
+
+
+@pytest.fixture
+def worker(
+    broker: RedisBroker, engine: FlowEngine, housekeeper: Housekeeper
+) -> Iterator[Worker]:
+    """A Dramatiq worker (threads in this process) consuming the real Redis broker."""
+    context.set_engine(engine)
+    context.set_housekeeper(housekeeper)
+    worker = Worker(broker, worker_timeout=50, worker_threads=2)
+    worker.start()
+    yield worker
+    worker.stop()
+    context.set_engine(None)
+    context.set_housekeeper(None)
+
+
+def drain(broker: RedisBroker, worker: Worker) -> None:
+    """Wait until every queued message is processed; fail if any was dead-lettered."""
+    for queue_name in ("events", "housekeeping"):
+        broker.join(queue_name, interval=10, timeout=20_000)
+    worker.join()
+    for queue_name in ("events", "housekeeping"):
+        dead = broker.client.zcard(f"{broker.namespace}:{xq_name(queue_name)}")
+        assert dead == 0, f"{dead} message(s) of {queue_name} failed; see the log"

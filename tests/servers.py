@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
+import sys
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 import pytest
 
@@ -39,6 +43,11 @@ class Server:
                 pytrace=False,
             )
 
+    def kill(self) -> None:
+        """SIGKILL the server, as a crash would."""
+        self._process.kill()
+        self._process.wait()
+
     def stop(self) -> None:
         """Terminate the server and wait for it."""
         self._process.terminate()
@@ -69,3 +78,48 @@ def start_redis(data_dir: Path) -> tuple[str, Server | None]:
         "redis", redis_command(data_dir, port), port, data_dir / "redis.out"
     )
     return f"redis://127.0.0.1:{port}/0", server
+
+
+def with_database(uri: str, database: str) -> str:
+    """The MongoDB URI ``uri`` pointing at ``database`` (options kept)."""
+    parts = urlsplit(uri)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, ""))
+
+
+class WorkerProcesses:
+    """Real ``dramatiq workers`` processes with Flyte's actors, as the Procfile runs."""
+
+    def __init__(self, env: dict[str, str], log: Path, processes: int = 2) -> None:
+        self._env = env
+        self._log = log
+        self._processes = processes
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        """Start the workers in a process group of their own."""
+        command = [sys.executable, "-m", "dramatiq", "workers"]
+        command += ["--processes", str(self._processes), "--threads", "4"]
+        with self._log.open("ab") as out:
+            self.process = subprocess.Popen(
+                command,
+                env=self._env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def kill(self) -> None:
+        """SIGKILL the whole group: no graceful shutdown, messages in flight."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), or kill after a while."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.kill()

@@ -12,3 +12,6 @@ from workers.broker import install_broker
 settings = Settings.from_env()
 configure_logging(settings)
 broker = install_broker(settings)
+
+from workers import events  # noqa: E402,F401 - registers the actors
+from workers import housekeeping  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """``python -m workers.scheduler``: the periodic process (Procfile ``scheduler``).
 
 Each periodic job is a Dramatiq message, so the workers do the work and this
-process only keeps time. Later issues register the housekeeping jobs in ``JOBS``.
+process only keeps time. The jobs are idempotent, so a tick run twice is harmless.
 """
 
 from __future__ import annotations
@@ -13,33 +13,49 @@ from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from flyte.config import Settings
-from flyte.logging import configure_logging
+from workers.housekeeping import expire_leases
+from workers.housekeeping import recover_events
 
 logger = logging.getLogger("workers.scheduler")
 
-#: (job id, trigger arguments, function) for every periodic job.
-JOBS: list[tuple[str, dict[str, object], Callable[[], None]]] = []
+#: Seconds between runs of each job.
+RECOVER_EVENTS_EVERY = 15
+EXPIRE_LEASES_EVERY = 5
+
+
+def jobs() -> list[tuple[str, int, Callable[[], object]]]:
+    """(job id, interval in seconds, what to send) for every periodic job."""
+    return [
+        ("recover_events", RECOVER_EVENTS_EVERY, recover_events.send),
+        ("expire_leases", EXPIRE_LEASES_EVERY, expire_leases.send),
+    ]
 
 
 def build_scheduler() -> BlockingScheduler:
-    """A scheduler in UTC with every job of ``JOBS`` registered."""
+    """A scheduler in UTC with every job registered."""
     scheduler = BlockingScheduler(timezone="UTC")
-    for job_id, trigger, function in JOBS:
-        scheduler.add_job(function, id=job_id, replace_existing=True, **trigger)
+    for job_id, seconds, send in jobs():
+        scheduler.add_job(
+            send,
+            "interval",
+            seconds=seconds,
+            id=job_id,
+            replace_existing=True,
+            coalesce=True,
+            max_instances=1,
+        )
     return scheduler
 
 
 def main() -> None:
     """Run the scheduler until SIGTERM or Ctrl-C."""
-    configure_logging(Settings.from_env())
     scheduler = build_scheduler()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
-    logger.info("scheduler started with %d job(s)", len(JOBS))
+    logger.info("scheduler started with %d job(s)", len(jobs()))
     try:
         scheduler.start()
     except KeyboardInterrupt:

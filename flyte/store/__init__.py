@@ -7,6 +7,9 @@ from typing import Any
 
 from pymongo.database import Database
 
+from flyte.store.actions import ActionStore
+from flyte.store.events import EventStore
+from flyte.store.flows import FlowStore
 from flyte.store.mongo import connect
 from flyte.store.mongo import ensure_indexes
 from flyte.store.mongo import ping
@@ -21,8 +24,17 @@ class Stores:
 
     db: Database[dict[str, Any]]
     packs: PackStore
+    flows: FlowStore
+    actions: ActionStore
+    events: EventStore
 
 
 def open_stores(db: Database[dict[str, Any]]) -> Stores:
     """Build every store on one database."""
-    return Stores(db=db, packs=PackStore(db))
+    return Stores(
+        db=db,
+        packs=PackStore(db),
+        flows=FlowStore(db),
+        actions=ActionStore(db),
+        events=EventStore(db),
+    )

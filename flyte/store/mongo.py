@@ -24,6 +24,10 @@ R = TypeVar("R")
 #: Single-field indexes only: nx-27017 ignores compound ones (stack-notes §1.1).
 INDEXES: dict[str, list[str]] = {
     "pack": ["name", "lastSeen"],
+    "flow": ["name", "triggers"],
+    "flowHistory": ["name"],
+    "action": ["correlationId", "queue", "seq", "leaseExpiresAt"],
+    "event": ["pendingSince"],
 }
 
 

@@ -12,6 +12,7 @@ from api.app import Dependencies
 from api.app import create_app
 from flyte.config import Settings
 from flyte.store import Stores
+from workers.queue import DramatiqQueue
 
 ROOT_LINKS = [
     {"href": "http://example.com/", "rel": "self"},
@@ -82,12 +83,16 @@ def test_health_is_200_when_mongo_and_redis_answer(client: testing.TestClient) -
     assert resp.json == {"status": "ok", "checks": {"mongo": "ok", "redis": "ok"}}
 
 
-def test_health_is_503_naming_what_is_down(settings: Settings, stores: Stores) -> None:
+def test_health_is_503_naming_what_is_down(
+    settings: Settings, stores: Stores, queue: DramatiqQueue
+) -> None:
     def broken() -> None:
         raise ConnectionError("connection refused")
 
     checks = {"mongo": lambda: None, "redis": broken}
-    app = create_app(settings, Dependencies(stores=stores, health_checks=checks))
+    app = create_app(
+        settings, Dependencies(stores=stores, queue=queue, health_checks=checks)
+    )
     resp = testing.TestClient(app).simulate_get("/health")
     assert resp.status_code == 503
     assert resp.json["description"] == "redis down"
@@ -95,7 +100,7 @@ def test_health_is_503_naming_what_is_down(settings: Settings, stores: Stores) -
 
 
 def test_health_reports_a_real_unreachable_redis(
-    settings: Settings, stores: Stores
+    settings: Settings, stores: Stores, queue: DramatiqQueue
 ) -> None:
     import redis
 
@@ -104,7 +109,9 @@ def test_health_reports_a_real_unreachable_redis(
 
     dead = redis.Redis(port=1, socket_connect_timeout=0.5)
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(dead)}
-    app = create_app(settings, Dependencies(stores=stores, health_checks=checks))
+    app = create_app(
+        settings, Dependencies(stores=stores, queue=queue, health_checks=checks)
+    )
     resp = testing.TestClient(app).simulate_get("/health")
     dead.close()
     assert resp.status_code == 503
@@ -165,14 +172,19 @@ def test_swagger_ui_page_and_assets_are_served(client: testing.TestClient) -> No
 
 
 def test_unexpected_failure_is_500_json_and_logged(
-    settings: Settings, stores: Stores, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    stores: Stores,
+    queue: DramatiqQueue,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     class ExplodingStore:
         def list(self) -> list:
             raise RuntimeError("boom")
 
     broken = replace(stores, packs=ExplodingStore())  # type: ignore[arg-type]
-    app = create_app(settings, Dependencies(stores=broken, health_checks={}))
+    app = create_app(
+        settings, Dependencies(stores=broken, queue=queue, health_checks={})
+    )
     resp = testing.TestClient(app).simulate_get("/v1/packs")
     assert resp.status_code == 500
     assert resp.json["status"] == 500

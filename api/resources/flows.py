@@ -1,0 +1,50 @@
+"""Flows: /v1/flows and /v1/flows/{name} (§6). Every POST makes a new version."""
+
+from __future__ import annotations
+
+import falcon
+
+from api.links import Links
+from api.media import read_body
+from api.views import flow_list_view
+from api.views import flow_path
+from api.views import flow_view
+from flyte.flow import SyntaxCheck
+from flyte.flow import parse_flow
+from flyte.store.flows import FlowStore
+
+
+class FlowsResource:
+    """``/v1/flows``: list flows and add (new versions of) them."""
+
+    def __init__(self, flows: FlowStore, check_syntax: SyntaxCheck) -> None:
+        self._flows = flows
+        self._check_syntax = check_syntax
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Every flow's name and description, sorted by name."""
+        resp.media = flow_list_view(self._flows.list(), Links.of(req))
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Validate and store a flow as its new latest version; 201 with its links."""
+        flow = self._flows.add(parse_flow(read_body(req), self._check_syntax))
+        links = Links.of(req)
+        resp.status = falcon.HTTP_201
+        resp.location = links.href(flow_path(flow.name))
+        resp.media = flow_view(flow, links)
+
+
+class FlowResource:
+    """``/v1/flows/{name}``: the latest version of one flow."""
+
+    def __init__(self, flows: FlowStore) -> None:
+        self._flows = flows
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Show the flow with its steps (generated step ids included)."""
+        resp.media = flow_view(self._flows.get(name), Links.of(req))
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Delete the flow; correlations already running finish on their version."""
+        self._flows.delete(name)
+        resp.status = falcon.HTTP_204

@@ -1,0 +1,215 @@
+"""The engine: turns a stored event into actions, exactly once, whatever is redelivered.
+
+A new event starts a correlation of every flow whose trigger step matches it. The
+result event of an action also continues that action's correlation through the
+``dependsOn`` steps. Correlation and action ids derive from the event id, flow
+version and step id, so processing an event twice creates nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from collections.abc import Mapping
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flyte.action import Action
+from flyte.action import ActionState
+from flyte.action import StateChange
+from flyte.action import labels_satisfy
+from flyte.clock import derived_id
+from flyte.clock import utcnow
+from flyte.errors import EventNotFound
+from flyte.errors import FlowNotFound
+from flyte.errors import ResultNotReady
+from flyte.event import Event
+from flyte.flow import Flow
+from flyte.flow import Step
+from flyte.outcome import FlowOutcome
+from flyte.outcome import StepOutcome
+from flyte.outcome import StepStatus
+from flyte.store import Stores
+from flyte.store.events import EventRecord
+from flyte.store.events import EventStatus
+from templates import TemplateEngine
+from templates import TemplateError
+
+logger = logging.getLogger(__name__)
+
+Functions = Mapping[str, Callable[..., Any]]
+#: A result event whose action never finished with it after this long is an orphan
+#: (the API failed between storing it and finishing the action).
+ORPHAN_AFTER = timedelta(minutes=5)
+
+
+class FlowEngine:
+    """Match events against flows and persist the actions they call for."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        templates: TemplateEngine,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        functions: Functions | None = None,
+    ) -> None:
+        self._stores = stores
+        self._templates = templates
+        self._clock = clock
+        self._functions = functions
+
+    def process(self, event_id: str) -> list[FlowOutcome]:
+        """Handle one stored event; a no-op if it was handled already."""
+        try:
+            record = self._stores.events.get(event_id)
+        except EventNotFound:
+            # The API removed it: queuing failed and the pack was told so.
+            return []
+        if record.status is not EventStatus.PENDING:
+            return []
+        outcomes = []
+        if record.action_id is not None:
+            continuation = self._continuation(record)
+            if continuation is None:
+                self._stores.events.finish(event_id, EventStatus.DISCARDED, [])
+                return []
+            outcomes.append(continuation)
+        outcomes += self._start_correlations(record.event)
+        self._stores.events.finish(
+            event_id, EventStatus.PROCESSED, [o.to_json() for o in outcomes]
+        )
+        return outcomes
+
+    def _start_correlations(self, event: Event) -> list[FlowOutcome]:
+        flows = self._stores.flows.find_by_trigger(event.pack.name, event.name)
+        return [self._start(flow, event) for flow in flows]
+
+    def _start(self, flow: Flow, event: Event) -> FlowOutcome:
+        correlation_id = derived_id("correlation", event.id, flow.uuid)
+        candidates = [s for s in flow.steps if s.is_trigger and _listens_to(s, event)]
+        steps = [self._evaluate(flow, s, event, {}, correlation_id) for s in candidates]
+        return FlowOutcome(
+            flow.name, flow.uuid, correlation_id, continued=False, steps=steps
+        )
+
+    def _continuation(self, record: EventRecord) -> FlowOutcome | None:
+        """Continue the correlation of the action this event is the result of."""
+        assert record.action_id is not None
+        action = self._stores.actions.get(record.action_id)
+        if action.result is None or action.result.id != record.event.id:
+            if self._clock() - record.event.received_at > ORPHAN_AFTER:
+                logger.warning(
+                    "discarding result event=%s: action=%s never finished with it",
+                    record.event.id,
+                    action.id,
+                )
+                return None
+            raise ResultNotReady(f"action {action.id} is not finished yet")
+        try:
+            flow = self._stores.flows.get_version(action.flow_uuid)
+        except FlowNotFound:
+            reason = f"flow version {action.flow_uuid} no longer exists"
+            return FlowOutcome(
+                action.flow_name,
+                action.flow_uuid,
+                action.correlation_id,
+                True,
+                [],
+                reason,
+            )
+        return self._continue(flow, action, record.event)
+
+    def _continue(self, flow: Flow, action: Action, event: Event) -> FlowOutcome:
+        existing = {
+            a.step_id: a
+            for a in self._stores.actions.find_by_correlation(action.correlation_id)
+        }
+        finished = {step_id for step_id, a in existing.items() if a.is_finished}
+        # Upstream's OR: one finished dependency is enough; trigger steps never
+        # fire inside a continuation (upstream quirk §0.6, fixed).
+        candidates = [
+            s
+            for s in flow.steps
+            if not s.is_trigger
+            and _listens_to(s, event)
+            and s.id not in existing
+            and any(d in finished for d in s.depends_on)
+        ]
+        steps = [
+            self._evaluate(flow, s, event, dict(action.context), action.correlation_id)
+            for s in candidates
+        ]
+        return FlowOutcome(flow.name, flow.uuid, action.correlation_id, True, steps)
+
+    def _evaluate(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> StepOutcome:
+        """Context, event labels, criteria, then command: upstream's order (§7.2)."""
+        try:
+            action = self._build_action(
+                flow, step, event, parent_context, correlation_id
+            )
+        except TemplateError as ex:
+            return StepOutcome(step.id, StepStatus.ERROR, str(ex))
+        if isinstance(action, str):
+            return StepOutcome(step.id, StepStatus.SKIPPED, action)
+        created = self._stores.actions.insert(action)
+        reason = "" if created else "action already created (redelivered event)"
+        return StepOutcome(step.id, StepStatus.FIRED, reason, action.id)
+
+    def _build_action(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> Action | str:
+        """The action the step calls for, or the reason it does not fire."""
+        variables = {"Event": event.template_context(), "Context": parent_context}
+        # Context keys see only the parent context, not each other (upstream).
+        context = {**parent_context, **self._render_map(step.context, variables)}
+        variables["Context"] = context
+        wanted = self._render_map(step.event.pack_labels, variables)
+        if not labels_satisfy(event.pack.labels, wanted):
+            return f"the event's pack labels do not include {wanted}"
+        if not self._templates.evaluate_criteria(
+            step.criteria, variables, self._functions
+        ):
+            return "criteria false"
+        now = self._clock()
+        return Action(
+            id=derived_id("action", correlation_id, step.id),
+            name=step.command.name,
+            pack_name=step.command.pack_name,
+            pack_labels=self._render_map(step.command.pack_labels, variables),
+            input=self._templates.resolve(
+                step.command.input, variables, self._functions
+            ),
+            correlation_id=correlation_id,
+            flow_name=flow.name,
+            flow_uuid=flow.uuid,
+            step_id=step.id,
+            context=context,
+            trigger=event,
+            states=(StateChange(ActionState.NEW, now),),
+        )
+
+    def _render_map(
+        self, templates: Mapping[str, str], variables: dict[str, Any]
+    ) -> dict[str, str]:
+        return {
+            key: self._templates.render(value, variables, self._functions)
+            for key, value in templates.items()
+        }
+
+
+def _listens_to(step: Step, event: Event) -> bool:
+    return step.event.name == event.name and step.event.pack_name == event.pack.name

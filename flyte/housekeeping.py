@@ -1,0 +1,109 @@
+"""Periodic repairs: re-queue events whose message was lost, expire action leases."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from datetime import timedelta
+
+from flyte.action import Action
+from flyte.action import ActionState
+from flyte.clock import derived_id
+from flyte.clock import utcnow
+from flyte.event import FATAL
+from flyte.event import Event
+from flyte.event import PackRef
+from flyte.queue import WorkQueue
+from flyte.runtime import Leases
+from flyte.store import Stores
+
+logger = logging.getLogger(__name__)
+
+
+class Housekeeper:
+    """The repairs the scheduler runs; each is safe to run twice or concurrently."""
+
+    def __init__(
+        self,
+        stores: Stores,
+        queue: WorkQueue,
+        leases: Leases,
+        recovery_after: timedelta,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._stores = stores
+        self._queue = queue
+        self._leases = leases
+        self._recovery_after = recovery_after
+        self._clock = clock
+
+    def recover_events(self) -> int:
+        """Queue again every event pending for too long (its message was lost)."""
+        stale = self._stores.events.find_stale(self._clock() - self._recovery_after)
+        for event_id in stale:
+            logger.info("re-queueing event=%s: still pending", event_id)
+            self._queue.send_event(event_id)
+        return len(stale)
+
+    def expire_leases(self) -> int:
+        """Hand out expired PENDING actions again, or fail them after the last try."""
+        expired = self._stores.actions.find_expired_leases(self._clock())
+        for action in expired:
+            if action.attempts < self._leases.max_attempts:
+                self._requeue(action)
+            else:
+                self._fail(action)
+        return len(expired)
+
+    def _requeue(self, action: Action) -> None:
+        now = self._clock()
+        again = action.moved_to(
+            ActionState.NEW, now, lease_expires_at=None, taken_by=None
+        )
+        if self._stores.actions.replace_if_unchanged(action, again) is not None:
+            logger.info(
+                "action=%s correlation=%s: lease expired, queued again (try %d of %d)",
+                action.id,
+                action.correlation_id,
+                action.attempts,
+                self._leases.max_attempts,
+            )
+
+    def _fail(self, action: Action) -> None:
+        """FATAL with an explanatory result; the flow continues as for any FATAL."""
+        now = self._clock()
+        result = _timeout_event(action, self._leases, now)
+        self._stores.events.add(result, now, action_id=action.id)
+        failed = action.moved_to(
+            ActionState.FATAL, now, result=result, lease_expires_at=None
+        )
+        if self._stores.actions.replace_if_unchanged(action, failed) is None:
+            # The pack's own result arrived first; it wins.
+            self._stores.events.delete(result.id)
+            return
+        logger.warning(
+            "action=%s correlation=%s: no result after %d attempts, now FATAL",
+            action.id,
+            action.correlation_id,
+            action.attempts,
+        )
+        self._queue.send_event(result.id)
+
+
+def _timeout_event(action: Action, leases: Leases, now: datetime) -> Event:
+    pack = action.taken_by or PackRef("", action.pack_name, dict(action.pack_labels))
+    return Event(
+        # Distinct from the id of a pack's own result, so the two never collide.
+        id=derived_id("timeout", action.id, str(action.attempts)),
+        name=FATAL,
+        pack=pack,
+        payload={
+            "error": "action timed out: no result within its lease",
+            "attempts": action.attempts,
+            "leaseSeconds": leases.seconds,
+        },
+        created_at=now,
+        received_at=now,
+    )

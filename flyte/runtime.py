@@ -1,0 +1,109 @@
+"""What packs do at run time: post events, take actions, post results (§5).
+
+Every call first records contact from the pack (``lastSeen``), as upstream does,
+even when the body then turns out to be malformed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from flyte.action import Action
+from flyte.clock import derived_id
+from flyte.clock import new_id
+from flyte.clock import utcnow
+from flyte.errors import ActionNotFound
+from flyte.errors import ActionNotPending
+from flyte.errors import FlyteError
+from flyte.event import Event
+from flyte.event import parse_event
+from flyte.queue import WorkQueue
+from flyte.store import Stores
+
+logger = logging.getLogger(__name__)
+
+#: Reads and decodes a request body; called after the pack's contact is recorded,
+#: so even a malformed body refreshes ``lastSeen``, as upstream.
+BodyReader = Callable[[], Any]
+
+
+@dataclass(frozen=True)
+class Leases:
+    """How long a taken action may stay PENDING, and how often it is handed out."""
+
+    seconds: int
+    max_attempts: int
+
+
+class PackRuntime:
+    """The pack-facing operations, with delivery guarantees.
+
+    An event is stored before it is queued, and answered 202 only once both
+    happened; if queuing fails the stored copy is removed and the caller gets an
+    error, so a 202 never hides an event that could be lost.
+    """
+
+    def __init__(
+        self,
+        stores: Stores,
+        queue: WorkQueue,
+        leases: Leases,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        make_id: Callable[[], str] = new_id,
+    ) -> None:
+        self._stores = stores
+        self._queue = queue
+        self._leases = leases
+        self._clock = clock
+        self._make_id = make_id
+
+    def post_event(self, pack_id: str, read_body: BodyReader) -> Event:
+        """Accept an event a pack saw; it is stored and queued when this returns."""
+        now = self._clock()
+        pack = self._stores.packs.touch(pack_id, now)
+        event = parse_event(read_body(), self._make_id(), pack.ref(), now)
+        self._stores.events.add(event, now)
+        self._queue_or_forget(event.id, forget=True)
+        return event
+
+    def take(self, pack_id: str, command: str | None) -> Action | None:
+        """Hand the pack its oldest waiting action (NEW -> PENDING), or None."""
+        now = self._clock()
+        pack = self._stores.packs.touch(pack_id, now)
+        lease_until = now + timedelta(seconds=self._leases.seconds)
+        return self._stores.actions.take_next(pack, command, now, lease_until)
+
+    def post_result(
+        self, pack_id: str, action_id: str, read_body: BodyReader
+    ) -> Action:
+        """Finish a PENDING action with the pack's result event, and queue that event.
+
+        The result event's id derives from the action id, so a retried request
+        finds the event it stored before instead of storing a second one.
+        """
+        now = self._clock()
+        pack = self._stores.packs.touch(pack_id, now)
+        result_id = derived_id("result", action_id)
+        result = parse_event(read_body(), result_id, pack.ref(), now)
+        stored = self._stores.events.add(result, now, action_id=action_id)
+        self._queue_or_forget(result.id, forget=stored)
+        try:
+            return self._stores.actions.finish(action_id, pack, result, now)
+        except (ActionNotFound, ActionNotPending):
+            if stored:
+                self._stores.events.delete(result.id)
+            raise
+
+    def _queue_or_forget(self, event_id: str, *, forget: bool) -> None:
+        try:
+            self._queue.send_event(event_id)
+        except FlyteError:
+            if forget:
+                self._stores.events.delete(event_id)
+            raise

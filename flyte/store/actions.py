@@ -1,0 +1,169 @@
+"""ActionStore: the ``action`` collection; every state change is atomic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo import ReturnDocument
+from pymongo.database import Database
+from pymongo.errors import DuplicateKeyError
+
+from flyte.action import Action
+from flyte.action import ActionState
+from flyte.action import labels_satisfy
+from flyte.clock import to_millis
+from flyte.errors import ActionNotFound
+from flyte.errors import ActionNotPending
+from flyte.event import Event
+from flyte.pack import Pack
+from flyte.store.mongo import translate_errors
+
+#: Fields an action has only in some states; absent from the new document means unset.
+_OPTIONAL_FIELDS = ("queue", "leaseExpiresAt", "result", "takenBy")
+#: How many queued actions a take reads from the server at a time.
+TAKE_BATCH = 20
+
+
+def queue_keys(pack_name: str, command_name: str) -> list[str]:
+    """Index keys under which a NEW action waits: by pack, and by pack and command."""
+    pack_key = f"{len(pack_name)}:{pack_name}"
+    return [pack_key, f"{pack_key}/{command_name}"]
+
+
+class ActionStore:
+    """Create, take, finish, expire and look up actions."""
+
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
+        self._actions = db["action"]
+
+    @translate_errors
+    def insert(self, action: Action) -> bool:
+        """Store a new action; False if one with this id exists (a redelivery)."""
+        try:
+            self._actions.insert_one(_document(action))
+        except DuplicateKeyError:
+            return False
+        return True
+
+    @translate_errors
+    def get(self, action_id: str) -> Action:
+        """The action, or raise ActionNotFound."""
+        doc = self._actions.find_one({"_id": action_id})
+        if doc is None:
+            raise ActionNotFound(action_id)
+        return Action.from_document(doc)
+
+    @translate_errors
+    def find_by_correlation(self, correlation_id: str) -> list[Action]:
+        """Every action of one correlation (flow execution)."""
+        cursor = self._actions.find({"correlationId": correlation_id})
+        return [Action.from_document(doc) for doc in cursor]
+
+    @translate_errors
+    def take_next(
+        self, pack: Pack, command: str | None, now: datetime, lease_until: datetime
+    ) -> Action | None:
+        """Atomically move the oldest takeable NEW action to PENDING, or return None.
+
+        Takeable: the pack's name, the command if one is named, and packLabels
+        that are a subset of the pack's labels. A take that loses a race moves on
+        to the next candidate instead of failing.
+        """
+        keys = queue_keys(pack.name, command or "")
+        cursor = (
+            self._actions.find({"queue": {"$in": [keys[1] if command else keys[0]]}})
+            .sort("seq", ASCENDING)
+            .batch_size(TAKE_BATCH)
+        )
+        for doc in cursor:
+            candidate = Action.from_document(doc)
+            if not labels_satisfy(pack.labels, candidate.pack_labels):
+                continue
+            taken = self._move(
+                candidate,
+                candidate.moved_to(
+                    ActionState.PENDING,
+                    now,
+                    attempts=candidate.attempts + 1,
+                    lease_expires_at=lease_until,
+                    taken_by=pack.ref(),
+                ),
+            )
+            if taken is not None:
+                cursor.close()
+                return taken
+        return None
+
+    @translate_errors
+    def finish(
+        self, action_id: str, pack: Pack, result: Event, now: datetime
+    ) -> Action:
+        """Record the result of a PENDING action: SUCCESS, or FATAL for a FATAL event.
+
+        Raises ActionNotFound for an unknown action or one that belongs to another
+        pack, and ActionNotPending when it is not (or no longer) PENDING.
+        """
+        action = self.get(action_id)
+        if action.pack_name != pack.name or not labels_satisfy(
+            pack.labels, action.pack_labels
+        ):
+            raise ActionNotFound(action_id)
+        if action.state.value is not ActionState.PENDING:
+            raise ActionNotPending(action_id, action.state.value)
+        state = ActionState.FATAL if result.is_fatal else ActionState.SUCCESS
+        finished = self._move(
+            action, action.moved_to(state, now, result=result, lease_expires_at=None)
+        )
+        if finished is None:
+            raise ActionNotPending(action_id, self.get(action_id).state.value)
+        return finished
+
+    @translate_errors
+    def find_expired_leases(self, now: datetime, limit: int = 100) -> list[Action]:
+        """PENDING actions whose lease ran out before ``now``."""
+        cursor = self._actions.find({"leaseExpiresAt": {"$lt": to_millis(now)}}).limit(
+            limit
+        )
+        return [Action.from_document(doc) for doc in cursor]
+
+    @translate_errors
+    def replace_if_unchanged(self, before: Action, after: Action) -> Action | None:
+        """Store ``after`` only if the action is still ``before``; else None."""
+        return self._move(before, after)
+
+    def _move(self, before: Action, after: Action) -> Action | None:
+        """Compare-and-set on (state, attempts), writing the whole new history at once.
+
+        nx-27017 corrupts ``$push`` of documents, so the history is rewritten whole,
+        and the filter guarantees nobody changed it since ``before`` was read.
+        """
+        document = _document(after)
+        unset = {field: "" for field in _OPTIONAL_FIELDS if field not in document}
+        update: dict[str, Any] = {
+            "$set": {k: v for k, v in document.items() if k != "_id"}
+        }
+        if unset:
+            update["$unset"] = unset
+        doc = self._actions.find_one_and_update(
+            {
+                "_id": before.id,
+                "state.value": before.state.value,
+                "attempts": before.attempts,
+            },
+            update,
+            return_document=ReturnDocument.AFTER,
+        )
+        return None if doc is None else Action.from_document(doc)
+
+
+def _document(action: Action) -> dict[str, Any]:
+    doc = action.to_document()
+    # Only NEW actions are queued, so the index a take reads holds only takeable
+    # actions, whatever the backlog of finished ones.
+    if action.state.value is ActionState.NEW:
+        doc["queue"] = queue_keys(action.pack_name, action.name)
+    # Take order: the time the action was created (its first state).
+    doc["seq"] = to_millis(action.states[0].time)
+    return doc

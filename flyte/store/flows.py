@@ -1,0 +1,96 @@
+"""FlowStore: latest versions (``flow``) and every version (``flowHistory``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+from flyte.clock import new_id
+from flyte.clock import to_millis
+from flyte.clock import utcnow
+from flyte.errors import FlowNotFound
+from flyte.flow import Flow
+from flyte.flow import trigger_key
+from flyte.store.mongo import translate_errors
+
+
+class FlowStore:
+    """Add versions, read the latest or a given version, list and delete flows."""
+
+    def __init__(
+        self,
+        db: Database[dict[str, Any]],
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        make_id: Callable[[], str] = new_id,
+    ) -> None:
+        self._latest = db["flow"]
+        self._history = db["flowHistory"]
+        self._clock = clock
+        self._make_id = make_id
+
+    @translate_errors
+    def add(self, flow: Flow) -> Flow:
+        """Store ``flow`` as a new latest version; return it with its uuid."""
+        versioned = replace(flow, uuid=self._make_id())
+        document = _document(versioned, to_millis(self._clock()))
+        # History first: a version is never the latest without being in the history.
+        self._history.insert_one({**document, "_id": versioned.uuid})
+        self._latest.replace_one(
+            {"_id": flow.name}, {**document, "_id": flow.name}, upsert=True
+        )
+        return versioned
+
+    @translate_errors
+    def get(self, name: str) -> Flow:
+        """The latest version of the flow, or raise FlowNotFound."""
+        doc = self._latest.find_one({"_id": name})
+        if doc is None:
+            raise FlowNotFound(name)
+        return _flow(doc)
+
+    @translate_errors
+    def get_version(self, uuid: str) -> Flow:
+        """One version by uuid, even of a deleted flow (running correlations use it)."""
+        doc = self._history.find_one({"_id": uuid})
+        if doc is None:
+            raise FlowNotFound(uuid)
+        return _flow(doc)
+
+    @translate_errors
+    def list(self) -> list[Flow]:
+        """Every flow's latest version, sorted by name, without steps."""
+        cursor = self._latest.find({}, {"name": 1, "description": 1, "uuid": 1})
+        return [_flow(doc) for doc in cursor.sort("name", ASCENDING)]
+
+    @translate_errors
+    def find_by_trigger(self, pack_name: str, event_name: str) -> list[Flow]:
+        """Latest flows with a trigger step on this (pack, event), by indexed lookup."""
+        cursor = self._latest.find(
+            {"triggers": {"$in": [trigger_key(pack_name, event_name)]}}
+        )
+        return [_flow(doc) for doc in cursor.sort("name", ASCENDING)]
+
+    @translate_errors
+    def delete(self, name: str) -> None:
+        """Remove the flow; its versions stay so running correlations can finish."""
+        if self._latest.delete_one({"_id": name}).deleted_count == 0:
+            raise FlowNotFound(name)
+
+
+def _document(flow: Flow, created_ms: int) -> dict[str, Any]:
+    return {
+        **flow.to_dict(),
+        "uuid": flow.uuid,
+        "triggers": flow.trigger_keys(),
+        "createdAt": created_ms,
+    }
+
+
+def _flow(doc: dict[str, Any]) -> Flow:
+    return Flow.from_dict(doc, uuid=doc.get("uuid", ""))

@@ -1,0 +1,71 @@
+"""Contract tests of EventStore; they run unchanged on nx-27017 or real MongoDB."""
+
+from __future__ import annotations
+
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
+
+import pytest
+
+from flyte.errors import EventNotFound
+from flyte.event import Event
+from flyte.event import PackRef
+from flyte.store import Stores
+from flyte.store.events import EventStatus
+
+T0 = datetime(2026, 1, 2, 15, 4, 5, 250000, tzinfo=UTC)
+
+
+def make_event(event_id: str = "e1") -> Event:
+    pack = PackRef("Slack.env.prod", "Slack", {"env": "prod"})
+    return Event(
+        event_id, "Msg", pack, T0 - timedelta(seconds=1), T0, {"a": [1, {"b": None}]}
+    )
+
+
+def test_add_then_get_round_trips_the_event(stores: Stores) -> None:
+    assert stores.events.add(make_event(), T0) is True
+    record = stores.events.get("e1")
+    assert record.event == make_event()
+    assert record.status is EventStatus.PENDING
+    assert record.action_id is None
+    assert record.outcome == []
+
+
+def test_a_result_event_remembers_its_action(stores: Stores) -> None:
+    stores.events.add(make_event(), T0, action_id="a1")
+    assert stores.events.get("e1").action_id == "a1"
+
+
+def test_adding_the_same_id_twice_is_refused(stores: Stores) -> None:
+    stores.events.add(make_event(), T0)
+    assert stores.events.add(make_event(), T0) is False
+
+
+def test_get_unknown_event_raises_event_not_found(stores: Stores) -> None:
+    with pytest.raises(EventNotFound):
+        stores.events.get("nope")
+
+
+def test_finish_records_status_and_outcome(stores: Stores) -> None:
+    stores.events.add(make_event(), T0)
+    outcome = [{"flow": "f", "steps": [{"id": "a", "status": "fired"}]}]
+    stores.events.finish("e1", EventStatus.PROCESSED, outcome)
+    record = stores.events.get("e1")
+    assert (record.status, record.outcome) == (EventStatus.PROCESSED, outcome)
+
+
+def test_find_stale_lists_only_events_pending_too_long(stores: Stores) -> None:
+    stores.events.add(make_event("old"), T0)
+    stores.events.add(make_event("new"), T0 + timedelta(minutes=5))
+    stores.events.add(make_event("done"), T0)
+    stores.events.finish("done", EventStatus.PROCESSED, [])
+    assert stores.events.find_stale(T0 + timedelta(minutes=1)) == ["old"]
+
+
+def test_delete_forgets_the_event(stores: Stores) -> None:
+    stores.events.add(make_event(), T0)
+    stores.events.delete("e1")
+    with pytest.raises(EventNotFound):
+        stores.events.get("e1")

@@ -1,0 +1,152 @@
+"""Periodic repairs on real stores and the real broker: leases and lost messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
+
+from flyte.action import Action
+from flyte.action import ActionState
+from flyte.engine import FlowEngine
+from flyte.event import Event
+from flyte.event import PackRef
+from flyte.flow import parse_flow
+from flyte.housekeeping import Housekeeper
+from flyte.pack import Pack
+from flyte.runtime import Leases
+from flyte.store import Stores
+from flyte.store.events import EventStatus
+from templates import TemplateEngine
+from tests.conftest import FakeClock
+from tests.conftest import drain
+
+FLOW = {
+    "name": "f",
+    "steps": [
+        {
+            "id": "run",
+            "event": {"packName": "Slack", "name": "Msg"},
+            "command": {"packName": "Shell", "name": "Run"},
+        },
+        {
+            "id": "on_failure",
+            "dependsOn": ["run"],
+            "event": {"packName": "Shell", "name": "FATAL"},
+            "command": {
+                "packName": "Slack",
+                "name": "Send",
+                "input": "{{ Event.Payload.error }}",
+            },
+        },
+    ],
+}
+
+
+def started_action(stores: Stores, engine: FlowEngine, clock: FakeClock) -> str:
+    stores.flows.add(parse_flow(FLOW, TemplateEngine().check_syntax))
+    event = Event("e1", "Msg", PackRef("Slack", "Slack"), clock(), clock())
+    stores.events.add(event, clock())
+    [outcome] = engine.process("e1")
+    return outcome.steps[0].action_id
+
+
+def shell(clock: FakeClock) -> Pack:
+    return Pack(id="Shell", name="Shell", last_seen=clock())
+
+
+def take(stores: Stores, clock: FakeClock, leases: Leases) -> Action | None:
+    lease_until = clock() + timedelta(seconds=leases.seconds)
+    return stores.actions.take_next(shell(clock), None, clock(), lease_until)
+
+
+def test_an_expired_lease_hands_the_action_out_again(
+    stores: Stores,
+    engine: FlowEngine,
+    housekeeper: Housekeeper,
+    clock: FakeClock,
+    leases: Leases,
+) -> None:
+    action_id = started_action(stores, engine, clock)
+    take(stores, clock, leases)
+    clock.advance(seconds=leases.seconds - 1)
+    assert housekeeper.expire_leases() == 0
+    clock.advance(seconds=2)
+    assert housekeeper.expire_leases() == 1
+    action = stores.actions.get(action_id)
+    assert [s.value for s in action.states] == ["NEW", "PENDING", "NEW"]
+    assert action.taken_by is None
+    again = take(stores, clock, leases)
+    assert again.id == action_id and again.attempts == 2
+
+
+def test_after_the_last_attempt_the_action_fails_and_the_flow_continues(
+    stores: Stores,
+    engine: FlowEngine,
+    housekeeper: Housekeeper,
+    clock: FakeClock,
+    leases: Leases,
+    broker: RedisBroker,
+    worker: Worker,
+) -> None:
+    action_id = started_action(stores, engine, clock)
+    for _ in range(leases.max_attempts):
+        take(stores, clock, leases)
+        clock.advance(seconds=leases.seconds + 1)
+        housekeeper.expire_leases()
+    failed = stores.actions.get(action_id)
+    assert failed.state.value is ActionState.FATAL
+    assert failed.result.payload["error"].startswith("action timed out")
+    assert failed.result.payload["attempts"] == leases.max_attempts
+    drain(broker, worker)
+    [follow_up] = [
+        a
+        for a in stores.actions.find_by_correlation(failed.correlation_id)
+        if a.step_id == "on_failure"
+    ]
+    assert follow_up.input == "action timed out: no result within its lease"
+
+
+def test_a_result_that_wins_the_race_against_expiry_is_kept(
+    stores: Stores,
+    engine: FlowEngine,
+    housekeeper: Housekeeper,
+    clock: FakeClock,
+    leases: Leases,
+) -> None:
+    action_id = started_action(stores, engine, clock)
+    taken = take(stores, clock, leases)
+    stale = taken
+    for _ in range(leases.max_attempts - 1):
+        clock.advance(seconds=leases.seconds + 1)
+        housekeeper.expire_leases()
+        stale = take(stores, clock, leases)
+    clock.advance(seconds=leases.seconds + 1)
+    [expired] = stores.actions.find_expired_leases(clock())
+    result = Event("r", "Output", PackRef("Shell", "Shell"), clock(), clock())
+    stores.actions.finish(action_id, shell(clock), result, clock())
+    housekeeper._fail(expired)  # the expiry that lost the race
+    assert stores.actions.get(action_id).state.value is ActionState.SUCCESS
+    assert stale.attempts == leases.max_attempts
+    assert stores.db["event"].count_documents({"actionId": action_id}) == 0
+
+
+def test_an_event_whose_message_was_lost_is_processed_after_recovery(
+    stores: Stores,
+    housekeeper: Housekeeper,
+    clock: FakeClock,
+    broker: RedisBroker,
+    worker: Worker,
+) -> None:
+    stores.flows.add(parse_flow(FLOW, TemplateEngine().check_syntax))
+    # Stored, but its message never reached Redis:
+    stores.events.add(
+        Event("lost", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    assert housekeeper.recover_events() == 0
+    clock.advance(seconds=61)
+    assert housekeeper.recover_events() == 1
+    drain(broker, worker)
+    assert stores.events.get("lost").status is EventStatus.PROCESSED
+    assert take(stores, clock, Leases(30, 2)) is not None

@@ -137,6 +137,8 @@ def event_record_view(record: EventRecord, links: Links) -> dict[str, Any]:
     """A stored event, its processing status and what it did in each flow."""
     body: dict[str, Any] = {"id": record.event.id, **record.event.to_json()}
     body["status"] = record.status.value
+    if record.reason:
+        body["reason"] = record.reason
     if record.action_id is not None:
         body["actionId"] = record.action_id
     body["flows"] = record.outcome

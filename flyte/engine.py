@@ -84,11 +84,14 @@ class FlowEngine:
 
     def _start_correlations(self, event: Event) -> list[FlowOutcome]:
         flows = self._stores.flows.find_by_trigger(event.pack.name, event.name)
-        return [self._start(flow, event) for flow in flows]
+        return [outcome for flow in flows if (outcome := self._start(flow, event))]
 
-    def _start(self, flow: Flow, event: Event) -> FlowOutcome:
+    def _start(self, flow: Flow, event: Event) -> FlowOutcome | None:
         correlation_id = derived_id("correlation", event.id, flow.uuid)
         candidates = [s for s in flow.steps if s.is_trigger and _listens_to(s, event)]
+        if not candidates:
+            # The flow was re-posted without this trigger a moment ago.
+            return None
         steps = [self._evaluate(flow, s, event, {}, correlation_id) for s in candidates]
         return FlowOutcome(
             flow.name, flow.uuid, correlation_id, continued=False, steps=steps
@@ -161,7 +164,7 @@ class FlowEngine:
         if isinstance(action, str):
             return StepOutcome(step.id, StepStatus.SKIPPED, action)
         created = self._stores.actions.insert(action)
-        reason = "" if created else "action already created (redelivered event)"
+        reason = "" if created else "its action already existed in this correlation"
         return StepOutcome(step.id, StepStatus.FIRED, reason, action.id)
 
     def _build_action(

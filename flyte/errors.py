@@ -57,8 +57,8 @@ class Conflict(FlyteError):
 class ActionNotPending(Conflict):
     """Only a PENDING (taken) action can be completed."""
 
-    def __init__(self, action_id: str, state: str) -> None:
-        super().__init__(f"action {action_id!r} is {state}, not PENDING")
+    def __init__(self, action_id: str, detail: str) -> None:
+        super().__init__(f"action {action_id!r} is not PENDING: {detail}")
         self.action_id = action_id
 
 

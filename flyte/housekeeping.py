@@ -17,8 +17,12 @@ from flyte.event import PackRef
 from flyte.queue import WorkQueue
 from flyte.runtime import Leases
 from flyte.store import Stores
+from flyte.store.events import EventStatus
 
 logger = logging.getLogger(__name__)
+
+#: Re-queues of one stuck event before it is marked failed.
+MAX_RECOVERIES = 5
 
 
 class Housekeeper:
@@ -40,11 +44,22 @@ class Housekeeper:
         self._clock = clock
 
     def recover_events(self) -> int:
-        """Queue again every event pending for too long (its message was lost)."""
-        stale = self._stores.events.find_stale(self._clock() - self._recovery_after)
+        """Queue again each event pending too long (its message was lost).
+
+        An event that keeps failing is given up after ``MAX_RECOVERIES`` tries
+        and marked failed, instead of being re-queued forever.
+        """
+        now = self._clock()
+        stale = self._stores.events.find_stale(now - self._recovery_after)
         for event_id in stale:
-            logger.info("re-queueing event=%s: still pending", event_id)
-            self._queue.send_event(event_id)
+            tries = self._stores.events.note_recovery(event_id, now)
+            if tries > MAX_RECOVERIES:
+                logger.error("event=%s: still unprocessed, giving up", event_id)
+                reason = f"not processed after {MAX_RECOVERIES} re-queues; see the log"
+                self._stores.events.finish(event_id, EventStatus.FAILED, [], reason)
+            elif tries:
+                logger.info("re-queueing event=%s: still pending", event_id)
+                self._queue.send_event(event_id)
         return len(stale)
 
     def expire_leases(self) -> int:

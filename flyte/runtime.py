@@ -14,10 +14,10 @@ from datetime import timedelta
 from typing import Any
 
 from flyte.action import Action
+from flyte.action import ActionState
 from flyte.clock import derived_id
 from flyte.clock import new_id
 from flyte.clock import utcnow
-from flyte.errors import ActionNotFound
 from flyte.errors import ActionNotPending
 from flyte.errors import FlyteError
 from flyte.event import Event
@@ -79,26 +79,29 @@ class PackRuntime:
         lease_until = now + timedelta(seconds=self._leases.seconds)
         return self._stores.actions.take_next(pack, command, now, lease_until)
 
-    def post_result(
-        self, pack_id: str, action_id: str, read_body: BodyReader
-    ) -> Action:
+    def post_result(self, pack_id: str, action_id: str, read_body: BodyReader) -> Event:
         """Finish a PENDING action with the pack's result event, and queue that event.
 
-        The result event's id derives from the action id, so a retried request
-        finds the event it stored before instead of storing a second one.
+        The result event's id derives from the action id and its hand-out, so a
+        retried request finds the event it stored before instead of storing a
+        second one, while the result of a later hand-out gets an id of its own.
         """
         now = self._clock()
         pack = self._stores.packs.touch(pack_id, now)
-        result_id = derived_id("result", action_id)
+        action = self._stores.actions.get_for_pack(action_id, pack)
+        result_id = derived_id("result", action.id, str(action.attempts))
         result = parse_event(read_body(), result_id, pack.ref(), now)
+        if action.state.value is not ActionState.PENDING:
+            raise ActionNotPending(action.id, f"it is {action.state.value}")
         stored = self._stores.events.add(result, now, action_id=action_id)
         self._queue_or_forget(result.id, forget=stored)
         try:
-            return self._stores.actions.finish(action_id, pack, result, now)
-        except (ActionNotFound, ActionNotPending):
+            self._stores.actions.finish(action, result, now)
+        except ActionNotPending:
             if stored:
                 self._stores.events.delete(result.id)
             raise
+        return result
 
     def _queue_or_forget(self, event_id: str, *, forget: bool) -> None:
         try:

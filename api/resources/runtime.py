@@ -23,13 +23,7 @@ class PackEventsResource:
         """Store and queue the event; 202 with where to follow it."""
         req.context.log_ids = {"pack_id": pack_id}
         event = self._runtime.post_event(pack_id, lambda: read_body(req))
-        links = Links.of(req)
-        resp.status = falcon.HTTP_202
-        resp.location = links.href(event_path(event.id))
-        resp.media = {
-            "id": event.id,
-            "links": [links.link(event_path(event.id), "self")],
-        }
+        _accepted(req, resp, event.id)
 
 
 class TakeActionResource:
@@ -64,8 +58,8 @@ class ActionResultResource:
     ) -> None:
         """Finish the action with the result event; 202."""
         req.context.log_ids = {"pack_id": pack_id, "action_id": action_id}
-        self._runtime.post_result(pack_id, action_id, lambda: read_body(req))
-        resp.status = falcon.HTTP_202
+        result = self._runtime.post_result(pack_id, action_id, lambda: read_body(req))
+        _accepted(req, resp, result.id)
 
 
 class EventResource:
@@ -77,3 +71,11 @@ class EventResource:
     def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
         """The event, its status, and per flow the steps that fired or did not."""
         resp.media = event_record_view(self._events.get(event_id), Links.of(req))
+
+
+def _accepted(req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
+    """202, pointing at the page that will tell what the event did."""
+    links = Links.of(req)
+    resp.status = falcon.HTTP_202
+    resp.location = links.href(event_path(event_id))
+    resp.media = {"id": event_id, "links": [links.link(event_path(event_id), "self")]}

@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo import ReturnDocument
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 from pymongo.errors import DuplicateKeyError
 
 from flyte.action import Action
@@ -21,15 +22,21 @@ from flyte.pack import Pack
 from flyte.store.mongo import translate_errors
 
 #: Fields an action has only in some states; absent from the new document means unset.
-_OPTIONAL_FIELDS = ("queue", "leaseExpiresAt", "result", "takenBy")
+_OPTIONAL_FIELDS = ("queuePack", "queueCommand", "leaseExpiresAt", "result", "takenBy")
 #: How many queued actions a take reads from the server at a time.
 TAKE_BATCH = 20
 
 
-def queue_keys(pack_name: str, command_name: str) -> list[str]:
-    """Index keys under which a NEW action waits: by pack, and by pack and command."""
-    pack_key = f"{len(pack_name)}:{pack_name}"
-    return [pack_key, f"{pack_key}/{command_name}"]
+def queue_fields(pack_name: str, command_name: str) -> dict[str, str]:
+    """The indexed fields under which a NEW action waits: its pack, and its command.
+
+    Scalars, not one array: nx-27017 answers an equality on an indexed array
+    field with nothing, and an ``$in`` on it with a full collection scan.
+    """
+    return {
+        "queuePack": pack_name,
+        "queueCommand": f"{len(pack_name)}:{pack_name}/{command_name}",
+    }
 
 
 class ActionStore:
@@ -46,6 +53,17 @@ class ActionStore:
         except DuplicateKeyError:
             return False
         return True
+
+    @translate_errors
+    def insert_many(self, actions: list[Action]) -> int:
+        """Store new actions in one round trip; return how many were new."""
+        try:
+            result = self._actions.insert_many(
+                [_document(a) for a in actions], ordered=False
+            )
+        except BulkWriteError as ex:
+            return int(ex.details.get("nInserted", 0))
+        return len(result.inserted_ids)
 
     @translate_errors
     def get(self, action_id: str) -> Action:
@@ -71,53 +89,68 @@ class ActionStore:
         that are a subset of the pack's labels. A take that loses a race moves on
         to the next candidate instead of failing.
         """
-        keys = queue_keys(pack.name, command or "")
-        cursor = (
-            self._actions.find({"queue": {"$in": [keys[1] if command else keys[0]]}})
-            .sort("seq", ASCENDING)
-            .batch_size(TAKE_BATCH)
-        )
-        for doc in cursor:
-            candidate = Action.from_document(doc)
-            if not labels_satisfy(pack.labels, candidate.pack_labels):
-                continue
-            taken = self._move(
-                candidate,
-                candidate.moved_to(
-                    ActionState.PENDING,
-                    now,
-                    attempts=candidate.attempts + 1,
-                    lease_expires_at=lease_until,
-                    taken_by=pack.ref(),
-                ),
+        field = "queueCommand" if command else "queuePack"
+        key = queue_fields(pack.name, command or "")[field]
+        skip = 0
+        while True:
+            docs = list(
+                self._actions.find({field: key})
+                .sort("seq", ASCENDING)
+                .skip(skip)
+                .limit(TAKE_BATCH)
             )
-            if taken is not None:
-                cursor.close()
-                return taken
-        return None
+            for doc in docs:
+                taken = self._take(Action.from_document(doc), pack, now, lease_until)
+                if taken is not None:
+                    return taken
+            if len(docs) < TAKE_BATCH:
+                return None
+            skip += TAKE_BATCH
+
+    def _take(
+        self, candidate: Action, pack: Pack, now: datetime, lease_until: datetime
+    ) -> Action | None:
+        """NEW -> PENDING if the pack has the labels and nobody took it first."""
+        if not labels_satisfy(pack.labels, candidate.pack_labels):
+            return None
+        return self._move(
+            candidate,
+            candidate.moved_to(
+                ActionState.PENDING,
+                now,
+                attempts=candidate.attempts + 1,
+                lease_expires_at=lease_until,
+                taken_by=pack.ref(),
+            ),
+        )
 
     @translate_errors
-    def finish(
-        self, action_id: str, pack: Pack, result: Event, now: datetime
-    ) -> Action:
-        """Record the result of a PENDING action: SUCCESS, or FATAL for a FATAL event.
-
-        Raises ActionNotFound for an unknown action or one that belongs to another
-        pack, and ActionNotPending when it is not (or no longer) PENDING.
-        """
+    def get_for_pack(self, action_id: str, pack: Pack) -> Action:
+        """The action, if this pack may complete it; else raise ActionNotFound."""
         action = self.get(action_id)
         if action.pack_name != pack.name or not labels_satisfy(
             pack.labels, action.pack_labels
         ):
             raise ActionNotFound(action_id)
+        return action
+
+    @translate_errors
+    def finish(self, action: Action, result: Event, now: datetime) -> Action:
+        """Record the result of ``action`` as read: SUCCESS, or FATAL for FATAL.
+
+        Raises ActionNotPending when it is not PENDING, or no longer as read
+        (finished meanwhile, or handed out again after its lease expired).
+        """
         if action.state.value is not ActionState.PENDING:
-            raise ActionNotPending(action_id, action.state.value)
+            raise ActionNotPending(action.id, f"it is {action.state.value}")
         state = ActionState.FATAL if result.is_fatal else ActionState.SUCCESS
         finished = self._move(
             action, action.moved_to(state, now, result=result, lease_expires_at=None)
         )
         if finished is None:
-            raise ActionNotPending(action_id, self.get(action_id).state.value)
+            raise ActionNotPending(
+                action.id, "it changed meanwhile (finished, or handed out again)"
+            )
         return finished
 
     @translate_errors
@@ -163,7 +196,7 @@ def _document(action: Action) -> dict[str, Any]:
     # Only NEW actions are queued, so the index a take reads holds only takeable
     # actions, whatever the backlog of finished ones.
     if action.state.value is ActionState.NEW:
-        doc["queue"] = queue_keys(action.pack_name, action.name)
+        doc.update(queue_fields(action.pack_name, action.name))
     # Take order: the time the action was created (its first state).
     doc["seq"] = to_millis(action.states[0].time)
     return doc

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import DuplicateKeyError
 
@@ -23,6 +24,7 @@ class EventStatus(StrEnum):
     PENDING = "pending"
     PROCESSED = "processed"
     DISCARDED = "discarded"
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class EventRecord:
     status: EventStatus
     action_id: str | None = None
     outcome: list[dict[str, Any]] = field(default_factory=list)
+    reason: str = ""
 
 
 class EventStore:
@@ -70,20 +73,36 @@ class EventStore:
             status=EventStatus(doc["status"]),
             action_id=doc.get("actionId"),
             outcome=doc.get("outcome") or [],
+            reason=doc.get("reason", ""),
         )
 
     @translate_errors
     def finish(
-        self, event_id: str, status: EventStatus, outcome: list[dict[str, Any]]
+        self,
+        event_id: str,
+        status: EventStatus,
+        outcome: list[dict[str, Any]],
+        reason: str = "",
     ) -> None:
-        """Record what the event did; it is no longer pending."""
+        """Record what the event did (or why it failed); it is no longer pending."""
         self._events.update_one(
             {"_id": event_id},
             {
-                "$set": {"status": status.value, "outcome": outcome},
+                "$set": {"status": status.value, "outcome": outcome, "reason": reason},
                 "$unset": {"pendingSince": ""},
             },
         )
+
+    @translate_errors
+    def note_recovery(self, event_id: str, now: datetime) -> int:
+        """Count one more re-queue of a stuck event and restart its wait; return it."""
+        doc = self._events.find_one_and_update(
+            {"_id": event_id, "status": EventStatus.PENDING.value},
+            {"$inc": {"recoveries": 1}, "$set": {"pendingSince": to_millis(now)}},
+            projection={"recoveries": 1},
+            return_document=ReturnDocument.AFTER,
+        )
+        return 0 if doc is None else int(doc["recoveries"])
 
     @translate_errors
     def find_stale(self, before: datetime, limit: int = 500) -> list[str]:

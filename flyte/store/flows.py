@@ -31,6 +31,8 @@ class FlowStore:
     ) -> None:
         self._latest = db["flow"]
         self._history = db["flowHistory"]
+        # One document per (trigger, flow): nx-27017 cannot index an array field.
+        self._triggers = db["flowTrigger"]
         self._clock = clock
         self._make_id = make_id
 
@@ -44,6 +46,7 @@ class FlowStore:
         self._latest.replace_one(
             {"_id": flow.name}, {**document, "_id": flow.name}, upsert=True
         )
+        self._index_triggers(flow)
         return versioned
 
     @translate_errors
@@ -71,23 +74,36 @@ class FlowStore:
     @translate_errors
     def find_by_trigger(self, pack_name: str, event_name: str) -> list[Flow]:
         """Latest flows with a trigger step on this (pack, event), by indexed lookup."""
-        cursor = self._latest.find(
-            {"triggers": {"$in": [trigger_key(pack_name, event_name)]}}
-        )
-        return [_flow(doc) for doc in cursor.sort("name", ASCENDING)]
+        key = trigger_key(pack_name, event_name)
+        names = [doc["flow"] for doc in self._triggers.find({"key": key}, {"flow": 1})]
+        if not names:
+            return []
+        cursor = self._latest.find({"_id": {"$in": names}}).sort("name", ASCENDING)
+        return [_flow(doc) for doc in cursor]
 
     @translate_errors
     def delete(self, name: str) -> None:
         """Remove the flow; its versions stay so running correlations can finish."""
         if self._latest.delete_one({"_id": name}).deleted_count == 0:
             raise FlowNotFound(name)
+        self._triggers.delete_many({"flow": name})
+
+    def _index_triggers(self, flow: Flow) -> None:
+        """Point each trigger key of the latest version at the flow, and only those."""
+        keys = flow.trigger_keys()
+        for key in keys:
+            self._triggers.replace_one(
+                {"_id": f"{key}#{flow.name}"},
+                {"_id": f"{key}#{flow.name}", "key": key, "flow": flow.name},
+                upsert=True,
+            )
+        self._triggers.delete_many({"flow": flow.name, "key": {"$nin": keys}})
 
 
 def _document(flow: Flow, created_ms: int) -> dict[str, Any]:
     return {
         **flow.to_dict(),
         "uuid": flow.uuid,
-        "triggers": flow.trigger_keys(),
         "createdAt": created_ms,
     }
 

@@ -24,9 +24,10 @@ R = TypeVar("R")
 #: Single-field indexes only: nx-27017 ignores compound ones (stack-notes §1.1).
 INDEXES: dict[str, list[str]] = {
     "pack": ["name", "lastSeen"],
-    "flow": ["name", "triggers"],
+    "flow": ["name"],
+    "flowTrigger": ["key", "flow"],
     "flowHistory": ["name"],
-    "action": ["correlationId", "queue", "seq", "leaseExpiresAt"],
+    "action": ["correlationId", "queuePack", "queueCommand", "leaseExpiresAt"],
     "event": ["pendingSince"],
 }
 

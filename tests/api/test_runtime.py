@@ -7,6 +7,7 @@ this process) runs the engine against the test database.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NoReturn
 
 import pytest
 from dramatiq import Worker
@@ -16,14 +17,21 @@ from falcon import testing
 from api.app import Dependencies
 from api.app import create_app
 from flyte.config import Settings
+from flyte.errors import Unavailable
+from flyte.housekeeping import Housekeeper
+from flyte.runtime import Leases
+from flyte.runtime import PackRuntime
 from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import open_stores
+from flyte.store.actions import ActionStore
+from flyte.store.events import EventStatus
 from tests.conftest import FakeClock
 from tests.conftest import drain
 from workers.broker import build_broker
 from workers.queue import DramatiqQueue
 
+LEASES = Leases(seconds=600, max_attempts=3)
 RESULT_REL = "http://example.com/swagger#/actionResult"
 FLOW = {
     "name": "echo",
@@ -54,6 +62,13 @@ FLOW = {
         },
     ],
 }
+
+
+class FinishFails(ActionStore):
+    """An action store whose database dies just as an action is finished."""
+
+    def finish(self, *args: object, **kwargs: object) -> NoReturn:
+        raise Unavailable("MongoDB is unavailable (the test cut it)")
 
 
 @pytest.fixture
@@ -237,3 +252,40 @@ def test_mongo_down_is_503(settings: Settings, queue: DramatiqQueue) -> None:
     dead.client.close()
     assert resp.status_code == 503
     assert resp.json["status"] == 503
+
+
+def test_a_result_after_a_rehandout_continues_even_if_an_earlier_one_was_orphaned(
+    api: testing.TestClient,
+    broker: RedisBroker,
+    worker: Worker,
+    stores: Stores,
+    queue: DramatiqQueue,
+    housekeeper: Housekeeper,
+    clock: FakeClock,
+) -> None:
+    send(api, "echo again")
+    drain(broker, worker)
+    first = take(api, "Shell")
+    action_id = result_path(first).split("/")[-2]
+    # Given MongoDB failed after the first hand-out's result was stored and queued,
+    # before the action was finished: that result event is an orphan
+    crashing = PackRuntime(
+        replace(stores, actions=FinishFails(stores.db)), queue, LEASES, clock=clock
+    )
+    with pytest.raises(Unavailable):
+        crashing.post_result("Shell", action_id, lambda: {"event": "Output"})
+    [orphan_id] = [d["_id"] for d in stores.db["event"].find({"actionId": action_id})]
+    clock.advance(minutes=6)
+    drain(broker, worker)
+    assert stores.events.get(orphan_id).status is EventStatus.DISCARDED
+    # When the lease expires and the second hand-out reports its result
+    clock.advance(minutes=10)
+    housekeeper.expire_leases()
+    second = take(api, "Shell")
+    body = {"event": "Output", "payload": {"stdout": "again"}}
+    posted = api.simulate_post(result_path(second), json=body)
+    assert posted.status_code == 202
+    assert posted.json["id"] != orphan_id
+    drain(broker, worker)
+    # Then the flow continues
+    assert take(api, "Slack").json["input"]["text"] == "again"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +21,11 @@ def fake_mongo() -> Iterator[subprocess.Popen[bytes]]:
     """A live process whose command line looks like nx-27017's."""
     code = "import time; time.sleep(60)"
     process = subprocess.Popen([sys.executable, "-c", code, "nx_27017"])
+    # Until the child has exec'd, /proc shows the parent's command line.
+    cmdline = Path(f"/proc/{process.pid}/cmdline")
+    deadline = time.monotonic() + 10
+    while b"nx_27017" not in cmdline.read_bytes() and time.monotonic() < deadline:
+        time.sleep(0.01)
     yield process
     process.kill()
     process.wait()

@@ -73,7 +73,7 @@ def finish(
     stores.actions.take_next(pack, action.name, clock(), clock())
     result = Event(f"result-{action_id}", name, pack.ref(), clock(), clock(), payload)
     stores.events.add(result, clock(), action_id=action_id)
-    stores.actions.finish(action_id, pack, result, clock())
+    stores.actions.finish(stores.actions.get(action_id), result, clock())
     return result
 
 
@@ -117,7 +117,7 @@ def test_processing_twice_creates_nothing_twice(
     second = engine.process(event.id)
     assert first[0].correlation_id == second[0].correlation_id
     assert second[0].steps[0].action_id == first[0].steps[0].action_id
-    assert "redelivered" in second[0].steps[0].reason
+    assert "already existed" in second[0].steps[0].reason
     assert len(stores.actions.find_by_correlation(first[0].correlation_id)) == 1
 
 

@@ -13,6 +13,7 @@ from flyte.engine import FlowEngine
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.flow import parse_flow
+from flyte.housekeeping import MAX_RECOVERIES
 from flyte.housekeeping import Housekeeper
 from flyte.pack import Pack
 from flyte.runtime import Leases
@@ -125,7 +126,7 @@ def test_a_result_that_wins_the_race_against_expiry_is_kept(
     clock.advance(seconds=leases.seconds + 1)
     [expired] = stores.actions.find_expired_leases(clock())
     result = Event("r", "Output", PackRef("Shell", "Shell"), clock(), clock())
-    stores.actions.finish(action_id, shell(clock), result, clock())
+    stores.actions.finish(stores.actions.get(action_id), result, clock())
     housekeeper._fail(expired)  # the expiry that lost the race
     assert stores.actions.get(action_id).state.value is ActionState.SUCCESS
     assert stale.attempts == leases.max_attempts
@@ -150,3 +151,17 @@ def test_an_event_whose_message_was_lost_is_processed_after_recovery(
     drain(broker, worker)
     assert stores.events.get("lost").status is EventStatus.PROCESSED
     assert take(stores, clock, Leases(30, 2)) is not None
+
+
+def test_an_event_that_never_gets_processed_is_given_up_after_a_few_recoveries(
+    stores: Stores, housekeeper: Housekeeper, clock: FakeClock
+) -> None:
+    stores.events.add(
+        Event("stuck", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    for _ in range(MAX_RECOVERIES + 1):
+        clock.advance(seconds=61)
+        housekeeper.recover_events()
+    record = stores.events.get("stuck")
+    assert record.status is EventStatus.FAILED
+    assert "re-queues" in record.reason

@@ -68,6 +68,15 @@ def test_inserting_the_same_id_again_is_refused(stores: Stores) -> None:
     assert stores.actions.insert(make_action()) is False
 
 
+def test_insert_many_stores_the_new_and_skips_existing_ids(stores: Stores) -> None:
+    stores.actions.insert(make_action("a"))
+    count = stores.actions.insert_many(
+        [make_action("a"), make_action("b"), make_action("c")]
+    )
+    assert count == 2
+    assert stores.actions.get("c") == make_action("c")
+
+
 def test_get_unknown_action_raises_action_not_found(stores: Stores) -> None:
     with pytest.raises(ActionNotFound):
         stores.actions.get("nope")
@@ -110,7 +119,9 @@ def test_take_ignores_other_packs(stores: Stores) -> None:
 def test_finish_records_success_and_the_result(stores: Stores) -> None:
     stores.actions.insert(make_action())
     take(stores, shell())
-    done = stores.actions.finish("a1", shell(), result(), T0 + timedelta(seconds=3))
+    done = stores.actions.finish(
+        stores.actions.get("a1"), result(), T0 + timedelta(seconds=3)
+    )
     assert done.state == StateChange(ActionState.SUCCESS, T0 + timedelta(seconds=3))
     assert [s.value for s in done.states] == ["NEW", "PENDING", "SUCCESS"]
     assert done.result == result()
@@ -122,7 +133,8 @@ def test_a_fatal_event_finishes_as_fatal(stores: Stores) -> None:
     stores.actions.insert(make_action())
     take(stores, shell())
     assert (
-        stores.actions.finish("a1", shell(), result("FATAL"), T0).state.value == "FATAL"
+        stores.actions.finish(stores.actions.get("a1"), result("FATAL"), T0).state.value
+        == "FATAL"
     )
 
 
@@ -133,19 +145,29 @@ def test_finish_of_a_non_pending_action_is_a_conflict(
     stores.actions.insert(make_action())
     if taken:
         take(stores, shell())
-        stores.actions.finish("a1", shell(), result(), T0)
+        stores.actions.finish(stores.actions.get("a1"), result(), T0)
     with pytest.raises(ActionNotPending):
-        stores.actions.finish("a1", shell(), result(), T0)
+        stores.actions.finish(stores.actions.get("a1"), result(), T0)
 
 
-def test_finish_by_another_pack_is_not_found(stores: Stores) -> None:
+def test_another_packs_action_is_not_found_for_it(stores: Stores) -> None:
     stores.actions.insert(make_action(env="prod"))
-    take(stores, shell(env="prod"))
+    assert stores.actions.get_for_pack("a1", shell(env="prod", x="y")).id == "a1"
     with pytest.raises(ActionNotFound):
-        stores.actions.finish("a1", shell(env="dev"), result(), T0)
+        stores.actions.get_for_pack("a1", shell(env="dev"))
     other = Pack(id="Slack", name="Slack", last_seen=T0)
     with pytest.raises(ActionNotFound):
-        stores.actions.finish("a1", other, result(), T0)
+        stores.actions.get_for_pack("a1", other)
+
+
+def test_finish_of_a_stale_copy_is_a_conflict(stores: Stores) -> None:
+    stores.actions.insert(make_action())
+    stale = take(stores, shell())
+    again = stale.moved_to(ActionState.NEW, T0, lease_expires_at=None, taken_by=None)
+    stores.actions.replace_if_unchanged(stale, again)
+    take(stores, shell())
+    with pytest.raises(ActionNotPending, match="changed meanwhile"):
+        stores.actions.finish(stale, result(), T0)
 
 
 def test_find_by_correlation_returns_every_action_of_it(stores: Stores) -> None:

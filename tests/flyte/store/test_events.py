@@ -69,3 +69,23 @@ def test_delete_forgets_the_event(stores: Stores) -> None:
     stores.events.delete("e1")
     with pytest.raises(EventNotFound):
         stores.events.get("e1")
+
+
+def test_note_recovery_counts_and_restarts_the_wait(stores: Stores) -> None:
+    stores.events.add(make_event(), T0)
+    later = T0 + timedelta(minutes=2)
+    assert stores.events.note_recovery("e1", later) == 1
+    assert stores.events.find_stale(T0 + timedelta(minutes=1)) == []
+    assert stores.events.note_recovery("e1", later) == 2
+
+
+def test_note_recovery_of_a_finished_event_is_zero(stores: Stores) -> None:
+    stores.events.add(make_event(), T0)
+    stores.events.finish("e1", EventStatus.PROCESSED, [])
+    assert stores.events.note_recovery("e1", T0) == 0
+
+
+def test_finish_can_record_a_reason(stores: Stores) -> None:
+    stores.events.add(make_event(), T0)
+    stores.events.finish("e1", EventStatus.FAILED, [], "gave up")
+    assert stores.events.get("e1").reason == "gave up"

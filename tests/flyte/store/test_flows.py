@@ -90,6 +90,12 @@ def test_find_by_trigger_sees_only_latest_versions(stores: Stores) -> None:
     assert len(stores.flows.find_by_trigger("Slack", "Changed")) == 1
 
 
+def test_a_deleted_flow_is_no_longer_found_by_trigger(stores: Stores) -> None:
+    stores.flows.add(make_flow("a", "Slack", "Msg"))
+    stores.flows.delete("a")
+    assert stores.flows.find_by_trigger("Slack", "Msg") == []
+
+
 def test_trigger_keys_do_not_collide_across_name_boundaries(stores: Stores) -> None:
     stores.flows.add(make_flow("a", "Sl/ack", "Msg"))
     assert stores.flows.find_by_trigger("Sl", "ack/Msg") == []

@@ -1,0 +1,381 @@
+"""End-to-end benchmark of Flyte on ``flyte dev``'s defaults (a script, not a test).
+
+Starts a real ``flyte dev`` (embedded nx-27017 and Redis, API, workers, scheduler)
+in a temporary directory and measures, over HTTP like real packs:
+
+  (a) latency from POST of an event to its action being takeable, at 50 events/s;
+  (b) sustained throughput, events in -> actions taken, and the raw single-client
+      insert_one rate of the same MongoDB server for comparison;
+  (c) per-event engine time with 10,000 non-matching flows stored vs 10;
+  (d) take latency with 100,000 NEW actions queued for other packs vs none.
+
+Run: ``.venv/bin/python bench/e2e/bench_e2e.py`` (about three minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pymongo import MongoClient
+
+from flyte.action import Action
+from flyte.action import ActionState
+from flyte.action import StateChange
+from flyte.clock import new_id
+from flyte.config import Settings
+from flyte.embedded import free_port
+from flyte.engine import FlowEngine
+from flyte.event import Event
+from flyte.event import PackRef
+from flyte.flow import parse_flow
+from flyte.store import connect
+from flyte.store import ensure_indexes
+from flyte.store import open_stores
+from templates import TemplateEngine
+
+FLOW = {
+    "name": "bench",
+    "steps": [
+        {
+            "id": "run",
+            "event": {"packName": "Slack", "name": "Msg"},
+            "criteria": "{{ Event.Payload.n >= 0 }}",
+            "command": {
+                "packName": "Shell",
+                "name": "Run",
+                "input": "{{ Event.Payload.n }}",
+            },
+        }
+    ],
+}
+
+
+class Api:
+    """One keep-alive HTTP connection, as a pack holds."""
+
+    def __init__(self, port: int) -> None:
+        self._conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def post(self, path: str, body: Any) -> tuple[int, Any]:
+        """POST JSON; return the status and the decoded body (or None)."""
+        self._conn.request(
+            "POST", path, json.dumps(body), {"Content-Type": "application/json"}
+        )
+        resp = self._conn.getresponse()
+        data = resp.read()
+        return resp.status, json.loads(data) if data else None
+
+
+def start_dev(
+    data_dir: Path, port: int, mongo_port: int, redis_port: int
+) -> subprocess.Popen[bytes]:
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
+    }
+    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port), LOGLEVEL="warning")
+    flyte = Path(sys.executable).parent / "flyte"
+    command = [
+        str(flyte),
+        "dev",
+        "--mongo-port",
+        str(mongo_port),
+        "--redis-port",
+        str(redis_port),
+    ]
+    with (data_dir / "dev.out").open("wb") as out:
+        dev = subprocess.Popen(
+            command,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/health")
+            if conn.getresponse().status == 200:
+                return dev
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("flyte dev did not become healthy")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def measure_latency(port: int, rate: float, count: int) -> dict[str, float]:
+    """(a) POST -> takeable latency at a steady rate, one taker polling as a pack."""
+    posted: dict[int, float] = {}
+    taken: dict[int, float] = {}
+    done = threading.Event()
+
+    def taker() -> None:
+        api = Api(port)
+        while not done.is_set():
+            status, body = api.post("/v1/packs/Shell/actions/take", None)
+            if status == 200:
+                taken[int(body["input"])] = time.perf_counter()
+            else:
+                time.sleep(0.001)
+
+    thread = threading.Thread(target=taker, daemon=True)
+    thread.start()
+    api = Api(port)
+    start = time.perf_counter()
+    for n in range(count):
+        time.sleep(max(0.0, start + n / rate - time.perf_counter()))
+        posted[n] = time.perf_counter()
+        api.post("/v1/packs/Slack/events", {"event": "Msg", "payload": {"n": n}})
+    deadline = time.monotonic() + 30
+    while len(taken) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
+    done.set()
+    thread.join()
+    latencies = [(taken[n] - posted[n]) * 1000 for n in posted if n in taken]
+    return {
+        "events": count,
+        "taken": len(latencies),
+        "p50_ms": percentile(latencies, 0.50),
+        "p99_ms": percentile(latencies, 0.99),
+        "max_ms": max(latencies),
+    }
+
+
+def measure_throughput(
+    port: int, seconds: float, posters: int, takers: int
+) -> dict[str, float]:
+    """(b) events in -> actions taken per second, with the system saturated."""
+    counts = {"posted": 0, "taken": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    window: dict[str, float] = {}
+
+    def post_loop(offset: int) -> None:
+        api, n = Api(port), offset
+        while time.monotonic() < stop:
+            api.post("/v1/packs/Slack/events", {"event": "Msg", "payload": {"n": n}})
+            n += posters
+            with lock:
+                counts["posted"] += 1
+
+    def take_loop() -> None:
+        api = Api(port)
+        while time.monotonic() < stop + 2:
+            status, _ = api.post("/v1/packs/Shell/actions/take", None)
+            if status == 200:
+                with lock:
+                    counts["taken"] += 1
+            else:
+                time.sleep(0.002)
+
+    threads = [threading.Thread(target=post_loop, args=(i,)) for i in range(posters)]
+    threads += [threading.Thread(target=take_loop) for _ in range(takers)]
+    for thread in threads:
+        thread.start()
+    time.sleep(seconds / 4)  # warm-up
+    with lock:
+        window["taken0"], window["posted0"], window["t0"] = (
+            counts["taken"],
+            counts["posted"],
+            time.monotonic(),
+        )
+    time.sleep(seconds / 2)
+    with lock:
+        taken, posted, t1 = counts["taken"], counts["posted"], time.monotonic()
+    for thread in threads:
+        thread.join()
+    elapsed = t1 - window["t0"]
+    return {
+        "events_in_per_s": (posted - window["posted0"]) / elapsed,
+        "actions_taken_per_s": (taken - window["taken0"]) / elapsed,
+    }
+
+
+def measure_insert_rate(mongo_port: int, seconds: float = 3.0) -> float:
+    """The raw single-client insert_one rate of the same MongoDB server."""
+    client: MongoClient[dict[str, Any]] = MongoClient(port=mongo_port)
+    collection = client["bench_raw"]["docs"]
+    n, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        collection.insert_one({"_id": new_id(), "n": n, "payload": {"text": "x" * 100}})
+        n += 1
+    rate = n / (time.perf_counter() - start)
+    client.drop_database("bench_raw")
+    client.close()
+    return rate
+
+
+def make_action(pack: str, n: int, now: datetime) -> Action:
+    trigger = Event(new_id(), "Msg", PackRef("Slack", "Slack"), now, now, {"n": n})
+    return Action(
+        id=new_id(),
+        name="Run",
+        pack_name=pack,
+        correlation_id=new_id(),
+        flow_name="bench",
+        flow_uuid="bench",
+        step_id="run",
+        trigger=trigger,
+        input=str(n),
+        states=(StateChange(ActionState.NEW, now),),
+    )
+
+
+def measure_flow_scaling(mongo_port: int, events: int) -> dict[str, float]:
+    """(c) engine time per event with 10 vs 10,000 non-matching flows stored."""
+    db = connect(
+        Settings(
+            mongo_uri=f"mongodb://127.0.0.1:{mongo_port}/", mongo_database="bench_c"
+        )
+    )
+    ensure_indexes(db)
+    stores = open_stores(db)
+    engine = FlowEngine(stores, TemplateEngine())
+    check = TemplateEngine().check_syntax
+    stores.flows.add(parse_flow(FLOW, check))
+
+    def add_other_flows(start: int, stop: int) -> None:
+        for i in range(start, stop):
+            other = {**FLOW, "name": f"other-{i}"}
+            other["steps"] = [
+                {**FLOW["steps"][0], "event": {"packName": f"P{i}", "name": "Msg"}}
+            ]
+            stores.flows.add(parse_flow(other, check))
+
+    def time_events() -> float:
+        samples = []
+        for n in range(events):
+            now = datetime.now(UTC)
+            event = Event(
+                new_id(), "Msg", PackRef("Slack", "Slack"), now, now, {"n": n}
+            )
+            stores.events.add(event, now)
+            start = time.perf_counter()
+            engine.process(event.id)
+            samples.append((time.perf_counter() - start) * 1000)
+        return statistics.median(samples)
+
+    add_other_flows(0, 10)
+    few = time_events()
+    add_other_flows(10, 10_000)
+    many = time_events()
+    db.client.drop_database("bench_c")
+    return {
+        "ms_per_event_10_flows": few,
+        "ms_per_event_10000_flows": many,
+        "ratio": many / few,
+    }
+
+
+def measure_take_scaling(port: int, mongo_port: int, takes: int) -> dict[str, float]:
+    """(d) take latency with 100,000 NEW actions queued for other packs vs none."""
+    db = connect(Settings(mongo_uri=f"mongodb://127.0.0.1:{mongo_port}/"))
+    actions = open_stores(db).actions
+    api = Api(port)
+
+    def time_takes() -> float:
+        now = datetime.now(UTC)
+        actions.insert_many([make_action("Shell", n, now) for n in range(takes)])
+        samples = []
+        for _ in range(takes):
+            start = time.perf_counter()
+            status, _ = api.post("/v1/packs/Shell/actions/take", None)
+            samples.append((time.perf_counter() - start) * 1000)
+            assert status == 200
+        return statistics.median(samples)
+
+    empty = time_takes()
+    now = datetime.now(UTC)
+    for batch in range(100):
+        actions.insert_many([make_action(f"Other{batch}", n, now) for n in range(1000)])
+    loaded = time_takes()
+    db.client.close()
+    return {
+        "take_ms_none_queued": empty,
+        "take_ms_100k_queued": loaded,
+        "ratio": loaded / empty,
+    }
+
+
+def run(step: str, fn: Callable[[], dict[str, float]], results: dict[str, Any]) -> None:
+    print(f"-- {step} ...", flush=True)
+    results[step] = fn()
+    print(json.dumps(results[step], indent=2), flush=True)
+
+
+def main() -> None:
+    """Run every measurement against a fresh ``flyte dev`` and print the numbers."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument(
+        "--seconds", type=float, default=20.0, help="throughput run length"
+    )
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--only", choices=["a", "b", "c", "d"], action="append", help="run only these"
+    )
+    args = parser.parse_args()
+    port, mongo_port, redis_port = free_port(), free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        dev = start_dev(Path(tmp), port, mongo_port, redis_port)
+        results: dict[str, Any] = {}
+        try:
+            api = Api(port)
+            api.post("/v1/packs", {"name": "Slack"})
+            api.post("/v1/packs", {"name": "Shell"})
+            api.post("/v1/flows", FLOW)
+            run(
+                "a_latency_at_50_per_s",
+                lambda: measure_latency(port, 50, 1000),
+                results,
+            )
+            run(
+                "b_throughput",
+                lambda: measure_throughput(port, args.seconds, 8, 4),
+                results,
+            )
+            run(
+                "b_raw_insert_one_per_s",
+                lambda: {"rate": measure_insert_rate(mongo_port)},
+                results,
+            )
+            results["b_ratio_to_insert_one"] = (
+                results["b_throughput"]["actions_taken_per_s"]
+                / results["b_raw_insert_one_per_s"]["rate"]
+            )
+            run(
+                "c_flow_scaling", lambda: measure_flow_scaling(mongo_port, 300), results
+            )
+            run(
+                "d_take_scaling",
+                lambda: measure_take_scaling(port, mongo_port, 300),
+                results,
+            )
+        finally:
+            os.killpg(dev.pid, signal.SIGTERM)
+            dev.wait(timeout=30)
+    print(json.dumps(results, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

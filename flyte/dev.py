@@ -23,6 +23,7 @@ from flyte.embedded import is_port_free
 from flyte.embedded import mongo_command
 from flyte.embedded import redis_command
 from flyte.processes import PROCESSES
+from flyte.processes import worker_command
 
 #: Ports tried first for the embedded servers, so local tools find them as usual.
 DEFAULT_MONGO_PORT = 27017
@@ -69,9 +70,8 @@ def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
 
 def _commands(options: DevOptions) -> dict[str, str]:
     commands = dict(PROCESSES)
-    commands["worker"] = (
-        f"python -m dramatiq workers --processes {options.worker_processes}"
-        f" --threads {options.worker_threads}"
+    commands["worker"] = worker_command(
+        options.worker_processes, options.worker_threads
     )
     return commands
 

@@ -131,13 +131,15 @@ class FlowEngine:
         }
         finished = {step_id for step_id, a in existing.items() if a.is_finished}
         # Upstream's OR: one finished dependency is enough; trigger steps never
-        # fire inside a continuation (upstream quirk §0.6, fixed).
+        # fire inside a continuation (upstream quirk §0.6, fixed). A step fired by
+        # this very event stays a candidate, so processing it again reports the
+        # same outcome instead of forgetting that step.
         candidates = [
             s
             for s in flow.steps
             if not s.is_trigger
             and _listens_to(s, event)
-            and s.id not in existing
+            and (s.id not in existing or existing[s.id].trigger.id == event.id)
             and any(d in finished for d in s.depends_on)
         ]
         steps = [

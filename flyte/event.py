@@ -121,9 +121,12 @@ def parse_event(body: Any, event_id: str, pack: PackRef, now: datetime) -> Event
     created = body.get("createdAt")
     created_at = now
     if created is not None:
-        if isinstance(created, str) and _RFC3339.match(created):
+        try:
+            if not (isinstance(created, str) and _RFC3339.match(created)):
+                raise ValueError(created)
+            # The pattern checks the shape; this checks the date exists.
             created_at = datetime.fromisoformat(created.upper())
-        else:
+        except ValueError:
             problems.append(Problem("$.createdAt", "must be an RFC 3339 time"))
     if problems:
         raise InvalidEvent(problems)

@@ -31,6 +31,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import psutil
 from pymongo import MongoClient
 
 from flyte.action import Action
@@ -63,6 +64,11 @@ FLOW = {
         }
     ],
 }
+
+
+#: How long a taker of the throughput run waits after an empty take (real packs
+#: wait 0.5 to 5 s; this keeps up with hundreds of actions per second).
+TAKER_IDLE_SECONDS = 0.05
 
 
 class Api:
@@ -185,7 +191,8 @@ def measure_throughput(
                 with lock:
                     counts["taken"] += 1
             else:
-                time.sleep(0.002)
+                # Like a pack: poll again at once after an action, else wait.
+                time.sleep(TAKER_IDLE_SECONDS)
 
     threads = [threading.Thread(target=post_loop, args=(i,)) for i in range(posters)]
     threads += [threading.Thread(target=take_loop) for _ in range(takers)]
@@ -316,10 +323,94 @@ def measure_take_scaling(port: int, mongo_port: int, takes: int) -> dict[str, fl
     }
 
 
-def run(step: str, fn: Callable[[], dict[str, float]], results: dict[str, Any]) -> None:
+def cpu_seconds(dev: subprocess.Popen[bytes]) -> dict[str, float]:
+    """CPU seconds used so far by each process of ``flyte dev``, and by this one."""
+    usage: dict[str, float] = {}
+    for process in [
+        psutil.Process(dev.pid),
+        *psutil.Process(dev.pid).children(recursive=True),
+    ]:
+        try:
+            name = " ".join(process.cmdline())
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        role = next((r for r, mark in ROLES if mark in name), "other")
+        usage[role] = usage.get(role, 0.0) + times.user + times.system
+    own = psutil.Process().cpu_times()
+    usage["load generator (this script)"] = own.user + own.system
+    return usage
+
+
+#: How to recognise each process of flyte dev by its command line.
+ROLES = (
+    ("mongo (nx-27017)", "nx_27017"),
+    ("redis", "redis-server"),
+    ("web (API)", "-m api"),
+    ("worker", "dramatiq"),
+    ("scheduler", "workers.scheduler"),
+)
+
+
+def run(step: str, fn: Callable[[], dict[str, Any]], results: dict[str, Any]) -> None:
     print(f"-- {step} ...", flush=True)
     results[step] = fn()
     print(json.dumps(results[step], indent=2), flush=True)
+
+
+def with_cpu(
+    dev: subprocess.Popen[bytes], fn: Callable[[], dict[str, Any]]
+) -> dict[str, Any]:
+    """Run ``fn`` and add the CPU seconds each process spent meanwhile."""
+    before = cpu_seconds(dev)
+    started = time.monotonic()
+    result = fn()
+    elapsed = time.monotonic() - started
+    after = cpu_seconds(dev)
+    result["cpu_share_of_one_core"] = {
+        role: round((after[role] - before.get(role, 0.0)) / elapsed, 2)
+        for role in after
+    }
+    return result
+
+
+def measure_all(
+    dev: subprocess.Popen[bytes],
+    port: int,
+    mongo_port: int,
+    args: argparse.Namespace,
+    results: dict[str, Any],
+) -> None:
+    """Register the packs and the flow, then run the measurements asked for."""
+    api = Api(port)
+    api.post("/v1/packs", {"name": "Slack"})
+    api.post("/v1/packs", {"name": "Shell"})
+    api.post("/v1/flows", FLOW)
+    wanted = set(args.only or "abcd")
+    if "a" in wanted:
+
+        def latency() -> dict[str, Any]:
+            return measure_latency(port, 50, 1000)
+
+        run("a_latency_at_50_per_s", lambda: with_cpu(dev, latency), results)
+    if "b" in wanted:
+
+        def throughput() -> dict[str, Any]:
+            return measure_throughput(port, args.seconds, 8, 4)
+
+        run("b_throughput", lambda: with_cpu(dev, throughput), results)
+        rate = measure_insert_rate(mongo_port)
+        run("b_raw_insert_one_per_s", lambda: {"rate": rate}, results)
+        taken = results["b_throughput"]["actions_taken_per_s"]
+        results["b_ratio_to_insert_one"] = taken / rate
+    if "c" in wanted:
+        run("c_flow_scaling", lambda: measure_flow_scaling(mongo_port, 300), results)
+    if "d" in wanted:
+        run(
+            "d_take_scaling",
+            lambda: measure_take_scaling(port, mongo_port, 300),
+            results,
+        )
 
 
 def main() -> None:
@@ -338,37 +429,7 @@ def main() -> None:
         dev = start_dev(Path(tmp), port, mongo_port, redis_port)
         results: dict[str, Any] = {}
         try:
-            api = Api(port)
-            api.post("/v1/packs", {"name": "Slack"})
-            api.post("/v1/packs", {"name": "Shell"})
-            api.post("/v1/flows", FLOW)
-            run(
-                "a_latency_at_50_per_s",
-                lambda: measure_latency(port, 50, 1000),
-                results,
-            )
-            run(
-                "b_throughput",
-                lambda: measure_throughput(port, args.seconds, 8, 4),
-                results,
-            )
-            run(
-                "b_raw_insert_one_per_s",
-                lambda: {"rate": measure_insert_rate(mongo_port)},
-                results,
-            )
-            results["b_ratio_to_insert_one"] = (
-                results["b_throughput"]["actions_taken_per_s"]
-                / results["b_raw_insert_one_per_s"]["rate"]
-            )
-            run(
-                "c_flow_scaling", lambda: measure_flow_scaling(mongo_port, 300), results
-            )
-            run(
-                "d_take_scaling",
-                lambda: measure_take_scaling(port, mongo_port, 300),
-                results,
-            )
+            measure_all(dev, port, mongo_port, args, results)
         finally:
             os.killpg(dev.pid, signal.SIGTERM)
             dev.wait(timeout=30)

@@ -6,7 +6,6 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
-from pymongo import ReturnDocument
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 from pymongo.errors import DuplicateKeyError
@@ -21,22 +20,34 @@ from flyte.event import Event
 from flyte.pack import Pack
 from flyte.store.mongo import translate_errors
 
-#: Fields an action has only in some states; absent from the new document means unset.
-_OPTIONAL_FIELDS = ("queuePack", "queueCommand", "leaseExpiresAt", "result", "takenBy")
 #: How many queued actions a take reads from the server at a time.
-TAKE_BATCH = 20
+TAKE_BATCH = 5
 
 
-def queue_fields(pack_name: str, command_name: str) -> dict[str, str]:
-    """The indexed fields under which a NEW action waits: its pack, and its command.
+def queue_prefixes(pack_name: str, command_name: str) -> dict[str, str]:
+    """Per queue field, the prefix shared by every NEW action of a pack (or command).
 
-    Scalars, not one array: nx-27017 answers an equality on an indexed array
-    field with nothing, and an ``$in`` on it with a full collection scan.
+    Names are length-prefixed, so no pack or command name can pose as another.
     """
+    pack_key = f"{len(pack_name)}:{pack_name}"
     return {
-        "queuePack": pack_name,
-        "queueCommand": f"{len(pack_name)}:{pack_name}/{command_name}",
+        "queuePack": pack_key,
+        "queueCommand": f"{pack_key}/{len(command_name)}:{command_name}",
     }
+
+
+def queue_fields(action: Action) -> dict[str, str]:
+    """The indexed fields under which a NEW action waits, in take order.
+
+    Each is ``prefix|creation time|id``: a take reads a range of one single-field
+    index, already sorted oldest first, so its cost does not grow with the
+    backlog. (Scalars, not one array: nx-27017 answers an equality on an indexed
+    array field with nothing and an ``$in`` with a full scan; and it sorts on
+    another field than the filtered one by reading every match.)
+    """
+    order = f"|{to_millis(action.states[0].time):015d}|{action.id}"
+    prefixes = queue_prefixes(action.pack_name, action.name)
+    return {field: prefix + order for field, prefix in prefixes.items()}
 
 
 class ActionStore:
@@ -90,12 +101,14 @@ class ActionStore:
         to the next candidate instead of failing.
         """
         field = "queueCommand" if command else "queuePack"
-        key = queue_fields(pack.name, command or "")[field]
+        prefix = queue_prefixes(pack.name, command or "")[field]
+        # "|" opens the order part of the key and "}" is the next character.
+        waiting = {field: {"$gte": prefix + "|", "$lt": prefix + "}"}}
         skip = 0
         while True:
             docs = list(
-                self._actions.find({field: key})
-                .sort("seq", ASCENDING)
+                self._actions.find(waiting)
+                .sort(field, ASCENDING)
                 .skip(skip)
                 .limit(TAKE_BATCH)
             )
@@ -167,28 +180,27 @@ class ActionStore:
         return self._move(before, after)
 
     def _move(self, before: Action, after: Action) -> Action | None:
-        """Compare-and-set on (state, attempts), writing the whole new history at once.
+        """Compare-and-set on (state, attempts): write only the fields that change.
 
         nx-27017 corrupts ``$push`` of documents, so the history is rewritten whole,
         and the filter guarantees nobody changed it since ``before`` was read.
         """
-        document = _document(after)
-        unset = {field: "" for field in _OPTIONAL_FIELDS if field not in document}
+        old, new = _document(before), _document(after)
         update: dict[str, Any] = {
-            "$set": {k: v for k, v in document.items() if k != "_id"}
+            "$set": {key: value for key, value in new.items() if old.get(key) != value}
         }
-        if unset:
-            update["$unset"] = unset
-        doc = self._actions.find_one_and_update(
+        removed = {key: "" for key in old if key not in new}
+        if removed:
+            update["$unset"] = removed
+        result = self._actions.update_one(
             {
                 "_id": before.id,
                 "state.value": before.state.value,
                 "attempts": before.attempts,
             },
             update,
-            return_document=ReturnDocument.AFTER,
         )
-        return None if doc is None else Action.from_document(doc)
+        return after if result.matched_count == 1 else None
 
 
 def _document(action: Action) -> dict[str, Any]:
@@ -196,7 +208,5 @@ def _document(action: Action) -> dict[str, Any]:
     # Only NEW actions are queued, so the index a take reads holds only takeable
     # actions, whatever the backlog of finished ones.
     if action.state.value is ActionState.NEW:
-        doc.update(queue_fields(action.pack_name, action.name))
-    # Take order: the time the action was created (its first state).
-    doc["seq"] = to_millis(action.states[0].time)
+        doc.update(queue_fields(action))
     return doc

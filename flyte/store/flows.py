@@ -46,7 +46,7 @@ class FlowStore:
         self._latest.replace_one(
             {"_id": flow.name}, {**document, "_id": flow.name}, upsert=True
         )
-        self._index_triggers(flow)
+        self._index_triggers(versioned, document)
         return versioned
 
     @translate_errors
@@ -75,11 +75,8 @@ class FlowStore:
     def find_by_trigger(self, pack_name: str, event_name: str) -> list[Flow]:
         """Latest flows with a trigger step on this (pack, event), by indexed lookup."""
         key = trigger_key(pack_name, event_name)
-        names = [doc["flow"] for doc in self._triggers.find({"key": key}, {"flow": 1})]
-        if not names:
-            return []
-        cursor = self._latest.find({"_id": {"$in": names}}).sort("name", ASCENDING)
-        return [_flow(doc) for doc in cursor]
+        docs = self._triggers.find({"key": key}, {"version": 1})
+        return sorted((_flow(doc["version"]) for doc in docs), key=lambda f: f.name)
 
     @translate_errors
     def delete(self, name: str) -> None:
@@ -88,13 +85,18 @@ class FlowStore:
             raise FlowNotFound(name)
         self._triggers.delete_many({"flow": name})
 
-    def _index_triggers(self, flow: Flow) -> None:
-        """Point each trigger key of the latest version at the flow, and only those."""
+    def _index_triggers(self, flow: Flow, document: dict[str, Any]) -> None:
+        """Index the latest version under each of its trigger keys, and only those.
+
+        Each index entry carries a copy of the version, so matching an event
+        costs one indexed query.
+        """
         keys = flow.trigger_keys()
         for key in keys:
+            entry_id = f"{key}#{flow.name}"
             self._triggers.replace_one(
-                {"_id": f"{key}#{flow.name}"},
-                {"_id": f"{key}#{flow.name}", "key": key, "flow": flow.name},
+                {"_id": entry_id},
+                {"_id": entry_id, "key": key, "flow": flow.name, "version": document},
                 upsert=True,
             )
         self._triggers.delete_many({"flow": flow.name, "key": {"$nin": keys}})

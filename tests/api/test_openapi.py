@@ -1215,14 +1215,6 @@ def test_invalid_event_example_is_what_the_app_answers(
     assert result.json == example["application/json"]["example"]
 
 
-_BUG_CREATED_AT = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: flyte/event.py parse_event checks createdAt with a regex only, then "
-        "datetime.fromisoformat raises ValueError on an impossible date or time "
-        "(month 13, Feb 30, second 60, year 0): 500 instead of 400"
-    ),
-)
 _EVENT_BODY_SAMPLES = [
     {"event": "E"},
     {"event": "E", "payload": None, "createdAt": None},
@@ -1244,15 +1236,9 @@ _EVENT_BODY_SAMPLES = [
     [],
     "E",
     None,
-    pytest.param(
-        {"event": "E", "createdAt": "2022-13-45T15:04:05Z"}, marks=_BUG_CREATED_AT
-    ),
-    pytest.param(
-        {"event": "E", "createdAt": "2022-02-30T15:04:05Z"}, marks=_BUG_CREATED_AT
-    ),
-    pytest.param(
-        {"event": "E", "createdAt": "2022-01-02T23:59:60Z"}, marks=_BUG_CREATED_AT
-    ),
+    {"event": "E", "createdAt": "2022-13-45T15:04:05Z"},
+    {"event": "E", "createdAt": "2022-02-30T15:04:05Z"},
+    {"event": "E", "createdAt": "2022-01-02T23:59:60Z"},
 ]
 
 
@@ -1266,14 +1252,6 @@ def test_event_body_schema_agrees_with_what_the_app_accepts(
     assert documented.is_valid(body) == (result.status_code == 202)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: flyte/clock.py format_time uses strftime('%Y'), which does not pad "
-        "years before 1000 to four digits: createdAt 0001-01-01T00:00:00Z (Go's "
-        "zero time) is accepted, then shown as '1-01-01T00:00:00Z', not RFC 3339"
-    ),
-)
 def test_early_created_at_is_shown_as_rfc_3339(
     runtime_api: testing.TestClient, document: dict[str, Any], registry: Registry
 ) -> None:

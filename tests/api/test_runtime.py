@@ -289,3 +289,16 @@ def test_a_result_after_a_rehandout_continues_even_if_an_earlier_one_was_orphane
     drain(broker, worker)
     # Then the flow continues
     assert take(api, "Slack").json["input"]["text"] == "again"
+
+
+def test_last_seen_is_written_at_most_every_five_seconds(
+    api: testing.TestClient, stores: Stores, clock: FakeClock
+) -> None:
+    start = clock()
+    take(api, "Shell")
+    clock.advance(seconds=4)
+    take(api, "Shell")
+    assert stores.packs.get("Shell").last_seen == start
+    clock.advance(seconds=2)
+    take(api, "Shell")
+    assert stores.packs.get("Shell").last_seen == clock()

@@ -223,6 +223,22 @@ def test_a_result_continues_its_correlation_through_depends_on(
     assert action.trigger.id == result.id
 
 
+def test_processing_a_result_twice_reports_the_same_outcome(
+    stores: Stores, engine: FlowEngine, clock: FakeClock
+) -> None:
+    add_flow(stores, step("a"), step("b", event=("Shell", "Output"), dependsOn=["a"]))
+    [started] = engine.process(post(stores, clock).id)
+    result = finish(stores, clock, started.steps[0].action_id)
+    [first] = engine.process(result.id)
+    # A redelivery after a crash, or a recovery re-queue racing the first run:
+    stores.db["event"].update_one({"_id": result.id}, {"$set": {"status": "pending"}})
+    [second] = engine.process(result.id)
+    assert [(s.step_id, s.status, s.action_id) for s in second.steps] == [
+        ("b", "fired", first.steps[0].action_id)
+    ]
+    assert stores.events.get(result.id).outcome[0]["steps"][0]["status"] == "fired"
+
+
 def test_fatal_results_continue_too_as_upstreams_or(
     stores: Stores, engine: FlowEngine, clock: FakeClock
 ) -> None:

@@ -111,6 +111,14 @@ def test_take_needs_the_actions_labels_on_the_pack(stores: Stores) -> None:
     assert take(stores, shell(env="staging", x="y")).id == "staging"
 
 
+def test_names_with_separators_never_match_another_queue(stores: Stores) -> None:
+    stores.actions.insert(make_action("odd", name="Run|x}"))
+    stores.actions.insert(make_action("other", pack="Shell|1"))
+    assert take(stores, shell(), "Run") is None
+    assert take(stores, shell(), "Run|x}").id == "odd"
+    assert take(stores, shell()) is None
+
+
 def test_take_ignores_other_packs(stores: Stores) -> None:
     stores.actions.insert(make_action(pack="Slack"))
     assert take(stores, shell()) is None

@@ -24,3 +24,35 @@ def make_pack_body(**overrides: Any) -> dict[str, Any]:
     }
     body.update(overrides)
     return body
+
+
+#: From Slack to Shell and back: `ask` fires on messages starting with "echo ".
+ECHO_FLOW = {
+    "name": "echo",
+    "steps": [
+        {
+            "id": "ask",
+            "event": {"packName": "Slack", "name": "ReceivedMessage"},
+            "context": {"channel": "{{ Event.Payload.channel }}"},
+            "criteria": "{{ Event.Payload.text|match:'^echo ' }}",
+            "command": {
+                "packName": "Shell",
+                "name": "Shell",
+                "input": "echo {{ Event.Payload.text|slice:'5:' }}",
+            },
+        },
+        {
+            "id": "reply",
+            "dependsOn": ["ask"],
+            "event": {"packName": "Shell", "name": "Output"},
+            "command": {
+                "packName": "Slack",
+                "name": "SendMessage",
+                "input": {
+                    "channel": "{{ Context.channel }}",
+                    "text": "{{ Event.Payload.stdout }}",
+                },
+            },
+        },
+    ],
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import importlib
 import json
@@ -32,16 +33,11 @@ from api.app import load_openapi
 from api.routes import ROUTES
 from flyte.config import Settings
 from flyte.errors import Unavailable
-from flyte.flow import Flow
-from flyte.pack import Pack
 from flyte.queue import WorkQueue
 from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import open_stores
-from flyte.store.events import EventRecord
-from flyte.store.events import EventStore
-from flyte.store.flows import FlowStore
-from flyte.store.packs import PackStore
+from tests.builders import ECHO_FLOW
 from tests.builders import make_pack_body
 from tests.conftest import FakeClock
 from tests.conftest import drain
@@ -477,37 +473,15 @@ def test_unhealthy_response_conforms(
     assert client.simulate_head("/health").status_code == 503
 
 
-class _FailingPackStore(PackStore):
-    """A pack store whose listing fails with a given error."""
+def _failing(store: object, method: str, error: Exception) -> Any:
+    """A copy of ``store`` whose ``method`` raises ``error``."""
 
-    def __init__(self, stores: Stores, error: Exception) -> None:
-        super().__init__(stores.db)
-        self._error = error
+    def fail(*args: object, **kwargs: object) -> None:
+        raise error
 
-    def list(self) -> list[Pack]:
-        raise self._error
-
-
-class _FailingFlowStore(FlowStore):
-    """A flow store whose listing fails with a given error."""
-
-    def __init__(self, stores: Stores, error: Exception) -> None:
-        super().__init__(stores.db)
-        self._error = error
-
-    def list(self) -> list[Flow]:
-        raise self._error
-
-
-class _FailingEventStore(EventStore):
-    """An event store whose lookups fail with a given error."""
-
-    def __init__(self, stores: Stores, error: Exception) -> None:
-        super().__init__(stores.db)
-        self._error = error
-
-    def get(self, event_id: str) -> EventRecord:
-        raise self._error
+    broken = copy.copy(store)
+    setattr(broken, method, fail)
+    return broken
 
 
 @pytest.mark.parametrize(
@@ -539,9 +513,9 @@ def test_server_error_responses_conform(
 ) -> None:
     failing = dataclasses.replace(
         stores,
-        packs=_FailingPackStore(stores, error),
-        flows=_FailingFlowStore(stores, error),
-        events=_FailingEventStore(stores, error),
+        packs=_failing(stores.packs, "list", error),
+        flows=_failing(stores.flows, "list", error),
+        events=_failing(stores.events, "get", error),
     )
     deps = Dependencies(stores=failing, queue=queue, health_checks={})
     client = testing.TestClient(create_app(settings, deps))
@@ -989,36 +963,6 @@ _TAKE = "/v1/packs/{packId}/actions/take"
 _RESULT = "/v1/packs/{packId}/actions/{actionId}/result"
 _EVENT = "/v1/events/{eventId}"
 _SLACK = "/v1/packs/Slack.env.prod"
-#: From Slack to Shell and back: `ask` fires on messages starting with "echo ".
-_ECHO_FLOW = {
-    "name": "echo",
-    "steps": [
-        {
-            "id": "ask",
-            "event": {"packName": "Slack", "name": "ReceivedMessage"},
-            "context": {"channel": "{{ Event.Payload.channel }}"},
-            "criteria": "{{ Event.Payload.text|match:'^echo ' }}",
-            "command": {
-                "packName": "Shell",
-                "name": "Shell",
-                "input": "echo {{ Event.Payload.text|slice:'5:' }}",
-            },
-        },
-        {
-            "id": "reply",
-            "dependsOn": ["ask"],
-            "event": {"packName": "Shell", "name": "Output"},
-            "command": {
-                "packName": "Slack",
-                "name": "SendMessage",
-                "input": {
-                    "channel": "{{ Context.channel }}",
-                    "text": "{{ Event.Payload.stdout }}",
-                },
-            },
-        },
-    ],
-}
 
 
 @pytest.fixture
@@ -1026,7 +970,7 @@ def runtime_api(client: testing.TestClient) -> testing.TestClient:
     """Slack (``env: prod``) and Shell registered, and the echo flow stored."""
     for body in ({"name": "Slack", "labels": {"env": "prod"}}, {"name": "Shell"}):
         assert client.simulate_post("/v1/packs", json=body).status_code == 201
-    assert client.simulate_post("/v1/flows", json=_ECHO_FLOW).status_code == 201
+    assert client.simulate_post("/v1/flows", json=ECHO_FLOW).status_code == 201
     return client
 
 

@@ -26,6 +26,7 @@ from flyte.store import connect
 from flyte.store import open_stores
 from flyte.store.actions import ActionStore
 from flyte.store.events import EventStatus
+from tests.builders import ECHO_FLOW
 from tests.conftest import FakeClock
 from tests.conftest import drain
 from workers.broker import build_broker
@@ -33,35 +34,6 @@ from workers.queue import DramatiqQueue
 
 LEASES = Leases(seconds=600, max_attempts=3)
 RESULT_REL = "http://example.com/swagger#/actionResult"
-FLOW = {
-    "name": "echo",
-    "steps": [
-        {
-            "id": "ask",
-            "event": {"packName": "Slack", "name": "ReceivedMessage"},
-            "context": {"channel": "{{ Event.Payload.channel }}"},
-            "criteria": "{{ Event.Payload.text|match:'^echo ' }}",
-            "command": {
-                "packName": "Shell",
-                "name": "Shell",
-                "input": "echo {{ Event.Payload.text|slice:'5:' }}",
-            },
-        },
-        {
-            "id": "reply",
-            "dependsOn": ["ask"],
-            "event": {"packName": "Shell", "name": "Output"},
-            "command": {
-                "packName": "Slack",
-                "name": "SendMessage",
-                "input": {
-                    "channel": "{{ Context.channel }}",
-                    "text": "{{ Event.Payload.stdout }}",
-                },
-            },
-        },
-    ],
-}
 
 
 class FinishFails(ActionStore):
@@ -76,7 +48,7 @@ def api(client: testing.TestClient) -> testing.TestClient:
     """The API with the Slack and Shell packs registered and the echo flow stored."""
     client.simulate_post("/v1/packs", json={"name": "Slack"})
     client.simulate_post("/v1/packs", json={"name": "Shell"})
-    assert client.simulate_post("/v1/flows", json=FLOW).status_code == 201
+    assert client.simulate_post("/v1/flows", json=ECHO_FLOW).status_code == 201
     return client
 
 

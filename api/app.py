@@ -18,6 +18,10 @@ from api.errors import add_error_handlers
 from api.media import YAML_TYPE
 from api.media import NegotiationMiddleware
 from api.media import YamlHandler
+from api.resources.audit import AuditFlowResource
+from api.resources.audit import AuditFlowsResource
+from api.resources.datastore import DatastoreItemResource
+from api.resources.datastore import DatastoreResource
 from api.resources.flows import FlowResource
 from api.resources.flows import FlowsResource
 from api.resources.info import HealthResource
@@ -32,6 +36,7 @@ from api.resources.runtime import EventResource
 from api.resources.runtime import PackEventsResource
 from api.resources.runtime import TakeActionResource
 from api.routes import add_routes
+from flyte.audit import Audit
 from flyte.clock import utcnow
 from flyte.config import Settings
 from flyte.flow import SyntaxCheck
@@ -46,6 +51,7 @@ from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
+from flyte.store.retention import Retention
 from flyte.templating import build_engine
 
 #: Redis answers health pings fast or not at all.
@@ -74,14 +80,14 @@ def create_app(settings: Settings, deps: Dependencies) -> falcon.App:
     check_syntax = deps.check_syntax or build_engine(settings).check_syntax
     leases = Leases(settings.action_lease_seconds, settings.action_max_attempts)
     runtime = PackRuntime(deps.stores, deps.queue, leases, clock=deps.clock)
-    add_routes(app, _resources(deps, check_syntax, runtime))
+    add_routes(app, _resources(settings, deps, check_syntax, runtime))
     return app
 
 
 def build_app(settings: Settings) -> falcon.App:
     """Connect to the configured MongoDB and Redis and build the app."""
     db = connect(settings)
-    ensure_indexes(db)
+    ensure_indexes(db, Retention.from_settings(settings))
     redis_client = redis.Redis.from_url(
         settings.redis_url,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
@@ -115,9 +121,13 @@ def load_openapi() -> dict[str, Any]:
 
 
 def _resources(
-    deps: Dependencies, check_syntax: SyntaxCheck, runtime: PackRuntime
+    settings: Settings,
+    deps: Dependencies,
+    check_syntax: SyntaxCheck,
+    runtime: PackRuntime,
 ) -> dict[str, object]:
     packs = deps.stores.packs
+    audit = Audit(deps.stores)
     return {
         "index": IndexResource(),
         "v1": V1Resource(),
@@ -132,4 +142,10 @@ def _resources(
         "take_action": TakeActionResource(runtime),
         "action_result": ActionResultResource(runtime),
         "event": EventResource(deps.stores.events),
+        "audit_flows": AuditFlowsResource(audit),
+        "audit_flow": AuditFlowResource(audit),
+        "datastore": DatastoreResource(deps.stores.datastore),
+        "datastore_item": DatastoreItemResource(
+            deps.stores.datastore, settings.datastore_max_bytes
+        ),
     }

@@ -11,6 +11,7 @@ import falcon
 from flyte.errors import Conflict
 from flyte.errors import FlyteError
 from flyte.errors import NotFound
+from flyte.errors import PayloadTooLarge
 from flyte.errors import Unavailable
 from flyte.errors import ValidationError
 
@@ -51,6 +52,7 @@ def add_error_handlers(app: falcon.App) -> None:
     app.add_error_handler(NotFound, _not_found)
     app.add_error_handler(Conflict, _conflict)
     app.add_error_handler(ValidationError, _bad_request)
+    app.add_error_handler(PayloadTooLarge, _too_large)
     app.add_error_handler(Unavailable, _unavailable)
 
 
@@ -71,6 +73,12 @@ def _bad_request(
 ) -> None:
     problems = [problem.to_dict() for problem in ex.problems]
     raise JsonError(falcon.HTTP_400, str(ex), problems=problems) from ex
+
+
+def _too_large(
+    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+) -> None:
+    raise JsonError(falcon.HTTP_413, str(ex)) from ex
 
 
 def _unavailable(

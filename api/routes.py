@@ -20,8 +20,12 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/packs/{pack_id}/actions/take", "take_action"),
     ("/v1/packs/{pack_id}/actions/{action_id}/result", "action_result"),
     ("/v1/events/{event_id}", "event"),
+    ("/v1/audit/flows", "audit_flows"),
+    ("/v1/audit/flows/{correlation_id}", "audit_flow"),
     ("/v1/flows", "flows"),
     ("/v1/flows/{name}", "flow"),
+    ("/v1/datastore", "datastore"),
+    ("/v1/datastore/{key}", "datastore_item"),
 )
 #: Static Swagger UI assets, served below /swagger/.
 SWAGGER_ASSETS_PREFIX = "/swagger"

@@ -10,6 +10,7 @@ from api import links as docs
 from api.links import Links
 from flyte.action import Action
 from flyte.clock import format_time
+from flyte.datastore import DatastoreItem
 from flyte.flow import Flow
 from flyte.pack import CommandDef
 from flyte.pack import EventDef
@@ -115,6 +116,30 @@ def flow_list_view(flows: list[Flow], links: Links) -> dict[str, Any]:
             links.link("/v1", "up"),
             {"href": links.doc(docs.FLOWS_DOC), "rel": "help"},
         ],
+    }
+
+
+def datastore_path(key: str) -> str:
+    """The API path of one datastore item."""
+    return f"/v1/datastore/{quote(key, safe='')}"
+
+
+def datastore_list_view(items: list[DatastoreItem], links: Links) -> dict[str, Any]:
+    """The datastore list (§9): ``links`` before ``datastore``, no values."""
+    summaries = []
+    for item in items:
+        summary: dict[str, Any] = {"key": item.key, "contentType": item.content_type}
+        if item.description:
+            summary["description"] = item.description
+        summary["links"] = [links.link(datastore_path(item.key), "self")]
+        summaries.append(summary)
+    return {
+        "links": [
+            links.link("/v1/datastore", "self"),
+            links.link("/v1", "up"),
+            {"href": links.doc(docs.DATASTORE_DOC), "rel": "help"},
+        ],
+        "datastore": summaries,
     }
 
 

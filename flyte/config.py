@@ -32,6 +32,12 @@ DEFAULT_MGO_TIMEOUT_MS = 5000
 DEFAULT_WEB_THREADS = 4
 #: Action TTL: 365.25 days, as upstream.
 DEFAULT_ACTION_TTL_SECONDS = 31557600
+#: MongoDB's largest TTL (expireAfterSeconds is a 32-bit integer).
+MAX_TTL = 2**31 - 1
+#: Audit TTL: 183 days, upstream's fixed value (configurable here).
+DEFAULT_AUDIT_TTL_SECONDS = 15811200
+#: Stored events (and their outcomes) are kept as long as the audit.
+DEFAULT_EVENT_TTL_SECONDS = DEFAULT_AUDIT_TTL_SECONDS
 DEFAULT_DELETE_DEAD_PACKS_AT = "23:00"
 #: One week without contact before a pack counts as dead.
 DEFAULT_PACK_GRACE_SECONDS = 604800
@@ -46,6 +52,10 @@ DEFAULT_ACTION_LEASE_SECONDS = 600
 DEFAULT_ACTION_MAX_ATTEMPTS = 3
 #: An event still unprocessed after a minute has lost its message: queue it again.
 DEFAULT_EVENT_RECOVERY_SECONDS = 60
+#: Largest datastore value: 1 MB by default, and at most 16 MB because a
+#: MongoDB document holds at most 16 MiB.
+DEFAULT_DATASTORE_MAX_BYTES = 1_000_000
+MAX_DATASTORE_MAX_BYTES = 16_000_000
 
 #: zerolog level names (upstream) mapped to Python logging levels.
 _LOG_LEVELS = {
@@ -80,6 +90,8 @@ class Settings:
     tls_cert_path: str | None = None
     tls_key_path: str | None = None
     action_ttl_seconds: int = DEFAULT_ACTION_TTL_SECONDS
+    audit_ttl_seconds: int = DEFAULT_AUDIT_TTL_SECONDS
+    event_ttl_seconds: int = DEFAULT_EVENT_TTL_SECONDS
     should_delete_dead_packs: bool = False
     delete_dead_packs_at: str = DEFAULT_DELETE_DEAD_PACKS_AT
     pack_grace_seconds: int = DEFAULT_PACK_GRACE_SECONDS
@@ -89,6 +101,7 @@ class Settings:
     action_lease_seconds: int = DEFAULT_ACTION_LEASE_SECONDS
     action_max_attempts: int = DEFAULT_ACTION_MAX_ATTEMPTS
     event_recovery_seconds: int = DEFAULT_EVENT_RECOVERY_SECONDS
+    datastore_max_bytes: int = DEFAULT_DATASTORE_MAX_BYTES
 
     @property
     def tls_enabled(self) -> bool:
@@ -118,6 +131,10 @@ class Settings:
             action_ttl_seconds=_int_or_default(
                 environ, "FLYTE_TTL_IN_SECONDS", DEFAULT_ACTION_TTL_SECONDS
             ),
+            audit_ttl_seconds=_int(environ, "FLYTE_AUDIT_TTL_IN_SECONDS", 1, MAX_TTL)
+            or DEFAULT_AUDIT_TTL_SECONDS,
+            event_ttl_seconds=_int(environ, "FLYTE_EVENT_TTL_IN_SECONDS", 1, MAX_TTL)
+            or DEFAULT_EVENT_TTL_SECONDS,
             should_delete_dead_packs=environ.get("FLYTE_SHOULD_DELETE_DEAD_PACKS", "")
             in _GO_TRUE,
             delete_dead_packs_at=_hh_mm(
@@ -142,6 +159,10 @@ class Settings:
                 environ, "FLYTE_EVENT_RECOVERY_SECONDS", 1, None
             )
             or DEFAULT_EVENT_RECOVERY_SECONDS,
+            datastore_max_bytes=_int(
+                environ, "FLYTE_DATASTORE_MAX_BYTES", 1, MAX_DATASTORE_MAX_BYTES
+            )
+            or DEFAULT_DATASTORE_MAX_BYTES,
         )
 
 

@@ -5,9 +5,12 @@
     FlyteError
       ConfigError            a setting could not be parsed (start-up stops)
       NotFound               -> PackNotFound, FlowNotFound, ActionNotFound,
-                                EventNotFound
+                                EventNotFound, DatastoreItemNotFound,
+                                ExecutionNotFound
       Conflict               -> ActionNotPending
-      ValidationError        -> InvalidPack, InvalidFlow, InvalidEvent, MalformedBody
+      ValidationError        -> InvalidPack, InvalidFlow, InvalidEvent, MalformedBody,
+                                InvalidDatastoreItem, InvalidAuditQuery
+      PayloadTooLarge        a request body is above its configured limit
       Retryable              -> Unavailable (Mongo or Redis does not answer),
                                 ResultNotReady
 """
@@ -78,6 +81,31 @@ class PackNotFound(NotFound):
         self.pack_id = pack_id
 
 
+class DatastoreItemNotFound(NotFound):
+    """No datastore item has that key."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"datastore item {key!r} not found")
+        self.key = key
+
+
+class ExecutionNotFound(NotFound):
+    """No flow execution (correlation) has that id in the audit."""
+
+    def __init__(self, correlation_id: str, detail: str = "") -> None:
+        message = f"flow execution {correlation_id!r} not found"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.correlation_id = correlation_id
+
+
+class PayloadTooLarge(FlyteError):
+    """A request body (or the part of it that is kept) is above its size limit."""
+
+    def __init__(self, what: str, limit: int) -> None:
+        super().__init__(f"{what} is larger than {limit} bytes")
+        self.limit = limit
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input document, and where it is."""
@@ -143,3 +171,17 @@ class MalformedBody(ValidationError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__("request body", problems)
+
+
+class InvalidDatastoreItem(ValidationError):
+    """A datastore upload is not a multipart form with a non-empty ``value``."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("datastore item", problems)
+
+
+class InvalidAuditQuery(ValidationError):
+    """The paging parameters of an audit query are not usable numbers."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("audit query", problems)

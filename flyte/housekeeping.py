@@ -18,6 +18,8 @@ from flyte.queue import WorkQueue
 from flyte.runtime import Leases
 from flyte.store import Stores
 from flyte.store.events import EventStatus
+from flyte.store.retention import Retention
+from flyte.store.retention import purge_expired
 
 logger = logging.getLogger(__name__)
 
@@ -35,13 +37,32 @@ class Housekeeper:
         leases: Leases,
         recovery_after: timedelta,
         *,
+        retention: Retention | None = None,
+        pack_grace: timedelta | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._stores = stores
         self._queue = queue
         self._leases = leases
         self._recovery_after = recovery_after
+        self._retention = retention or Retention()
+        self._pack_grace = pack_grace
         self._clock = clock
+
+    def purge_expired(self) -> dict[str, int]:
+        """Delete data past its retention (nx-27017 has no TTL monitor)."""
+        purged = purge_expired(self._stores.db, self._retention, self._clock())
+        if any(purged.values()):
+            logger.info("purged expired documents: %s", purged)
+        return purged
+
+    def delete_dead_packs(self) -> int:
+        """Remove packs silent for longer than the grace period (if enabled)."""
+        if self._pack_grace is None:
+            return 0
+        count = self._stores.packs.delete_unseen_since(self._clock() - self._pack_grace)
+        logger.info("deleted %d dead pack(s)", count)
+        return count
 
     def recover_events(self) -> int:
         """Queue again each event pending too long (its message was lost).

@@ -16,6 +16,8 @@ def configure_logging(settings: Settings) -> None:
     logging.basicConfig(
         level=settings.log_level, format=LOG_FORMAT, datefmt=DATE_FORMAT
     )
-    # pymongo and redis are chatty at DEBUG; their detail rarely helps an operator.
+    # pymongo and redis are chatty at DEBUG, APScheduler logs every run at INFO;
+    # their detail rarely helps an operator.
     for noisy in ("pymongo", "redis"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.root.level))
+    logging.getLogger("apscheduler").setLevel(max(logging.WARNING, logging.root.level))

@@ -1,14 +1,39 @@
-"""The template engine configured from Settings (the one place they meet)."""
+"""The template engine built from Settings, and flow functions that read stores."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flyte.config import Settings
+from flyte.errors import DatastoreItemNotFound
+from flyte.errors import Unavailable
+from flyte.store.datastore import DatastoreStore
 from templates import TemplateEngine
+from templates import make_datastore_function
 
 
 def build_engine(settings: Settings) -> TemplateEngine:
-    """A sandboxed template engine with the configured output and time limits."""
+    """A sandboxed template engine with the configured output and time limits.
+
+    A storage outage inside a render (``datastore()``) escapes as Unavailable, so
+    the worker retries the event instead of recording a template error.
+    """
     return TemplateEngine(
         max_output_bytes=settings.template_max_output_bytes,
         max_render_seconds=settings.template_timeout_ms / 1000,
+        propagate=(Unavailable,),
     )
+
+
+def template_functions(datastore: DatastoreStore) -> dict[str, Callable[..., Any]]:
+    """The flow functions that need storage: ``datastore(key)``."""
+
+    def get_item(key: str) -> tuple[bytes, str] | None:
+        try:
+            item = datastore.get(key)
+        except DatastoreItemNotFound:
+            return None
+        return item.value, item.content_type
+
+    return {"datastore": make_datastore_function(get_item)}

@@ -30,7 +30,9 @@ from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
-from templates import TemplateEngine
+from flyte.store.retention import Retention
+from flyte.templating import build_engine
+from flyte.templating import template_functions
 from tests.servers import start_mongo
 from tests.servers import start_redis
 from workers import context
@@ -39,6 +41,11 @@ from workers.events import handle_event
 from workers.housekeeping import expire_leases
 from workers.housekeeping import recover_events
 from workers.queue import DramatiqQueue
+
+#: The tests' fixed clock lies in the past: nothing may expire under them (nx-27017
+#: purges expired documents lazily on reads). tests/flyte/store/test_retention.py
+#: sets its own retention.
+KEEP_EVERYTHING = Retention(*(timedelta(days=20000),) * 3)
 
 
 class FakeClock:
@@ -84,7 +91,7 @@ def settings(session_settings: Settings) -> Settings:
 def db(settings: Settings) -> Iterator[Database[dict[str, Any]]]:
     """A fresh, indexed database, dropped after the test."""
     database = connect(settings)
-    ensure_indexes(database)
+    ensure_indexes(database, KEEP_EVERYTHING)
     yield database
     database.client.drop_database(database.name)
     database.client.close()
@@ -152,9 +159,14 @@ def leases() -> Leases:
 
 
 @pytest.fixture
-def engine(stores: Stores, clock: FakeClock) -> FlowEngine:
-    """The flow engine on the test database."""
-    return FlowEngine(stores, TemplateEngine(), clock=clock)
+def engine(settings: Settings, stores: Stores, clock: FakeClock) -> FlowEngine:
+    """The flow engine on the test database, with ``datastore()`` reading it."""
+    return FlowEngine(
+        stores,
+        build_engine(settings),
+        clock=clock,
+        functions=template_functions(stores.datastore),
+    )
 
 
 @pytest.fixture

@@ -17,7 +17,9 @@ from flyte.runtime import Leases
 from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
+from flyte.store.retention import Retention
 from flyte.templating import build_engine
+from flyte.templating import template_functions
 from workers.queue import DramatiqQueue
 
 _lock = threading.Lock()
@@ -59,13 +61,22 @@ def _build(settings: Settings) -> None:
         if _engine is not None and _housekeeper is not None:
             return
         db = connect(settings)
-        ensure_indexes(db)
+        retention = Retention.from_settings(settings)
+        ensure_indexes(db, retention)
         stores = open_stores(db)
         leases = Leases(settings.action_lease_seconds, settings.action_max_attempts)
-        _engine = _engine or FlowEngine(stores, build_engine(settings))
+        _engine = _engine or FlowEngine(
+            stores,
+            build_engine(settings),
+            functions=template_functions(stores.datastore),
+        )
         _housekeeper = _housekeeper or Housekeeper(
             stores,
             DramatiqQueue(),
             leases,
             timedelta(seconds=settings.event_recovery_seconds),
+            retention=retention,
+            pack_grace=timedelta(seconds=settings.pack_grace_seconds)
+            if settings.should_delete_dead_packs
+            else None,
         )

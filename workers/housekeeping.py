@@ -17,3 +17,15 @@ def recover_events() -> None:
 def expire_leases() -> None:
     """Hand out again, or fail, actions whose lease expired."""
     get_housekeeper().expire_leases()
+
+
+@dramatiq.actor(queue_name="housekeeping", max_retries=0)
+def purge_expired() -> None:
+    """Delete data past its retention."""
+    get_housekeeper().purge_expired()
+
+
+@dramatiq.actor(queue_name="housekeeping", max_retries=0)
+def delete_dead_packs() -> None:
+    """Remove packs silent for longer than the grace period."""
+    get_housekeeper().delete_dead_packs()

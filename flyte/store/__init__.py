@@ -8,6 +8,8 @@ from typing import Any
 from pymongo.database import Database
 
 from flyte.store.actions import ActionStore
+from flyte.store.audit import AuditStore
+from flyte.store.datastore import DatastoreStore
 from flyte.store.events import EventStore
 from flyte.store.flows import FlowStore
 from flyte.store.mongo import connect
@@ -27,14 +29,19 @@ class Stores:
     flows: FlowStore
     actions: ActionStore
     events: EventStore
+    audit: AuditStore
+    datastore: DatastoreStore
 
 
 def open_stores(db: Database[dict[str, Any]]) -> Stores:
     """Build every store on one database."""
+    audit = AuditStore(db)
     return Stores(
         db=db,
         packs=PackStore(db),
         flows=FlowStore(db),
-        actions=ActionStore(db),
+        actions=ActionStore(db, audit),
         events=EventStore(db),
+        audit=audit,
+        datastore=DatastoreStore(db),
     )

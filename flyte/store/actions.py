@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,6 +11,7 @@ from pymongo import ASCENDING
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
 from pymongo.errors import DuplicateKeyError
+from pymongo.errors import PyMongoError
 
 from flyte.action import Action
 from flyte.action import ActionState
@@ -16,9 +19,14 @@ from flyte.action import labels_satisfy
 from flyte.clock import to_millis
 from flyte.errors import ActionNotFound
 from flyte.errors import ActionNotPending
+from flyte.errors import FlyteError
 from flyte.event import Event
 from flyte.pack import Pack
+from flyte.store.audit import AuditStore
 from flyte.store.mongo import translate_errors
+from flyte.store.retention import STORED_AT
+
+logger = logging.getLogger(__name__)
 
 #: How many queued actions a take reads from the server at a time.
 TAKE_BATCH = 5
@@ -53,8 +61,11 @@ def queue_fields(action: Action) -> dict[str, str]:
 class ActionStore:
     """Create, take, finish, expire and look up actions."""
 
-    def __init__(self, db: Database[dict[str, Any]]) -> None:
+    def __init__(
+        self, db: Database[dict[str, Any]], audit: AuditStore | None = None
+    ) -> None:
         self._actions = db["action"]
+        self._audit = AuditStore(db) if audit is None else audit
 
     @translate_errors
     def insert(self, action: Action) -> bool:
@@ -63,6 +74,7 @@ class ActionStore:
             self._actions.insert_one(_document(action))
         except DuplicateKeyError:
             return False
+        self._copy_to_audit([action], new=True)
         return True
 
     @translate_errors
@@ -72,9 +84,11 @@ class ActionStore:
             result = self._actions.insert_many(
                 [_document(a) for a in actions], ordered=False
             )
+            count = len(result.inserted_ids)
         except BulkWriteError as ex:
-            return int(ex.details.get("nInserted", 0))
-        return len(result.inserted_ids)
+            count = int(ex.details.get("nInserted", 0))
+        self._copy_to_audit(actions, new=True)
+        return count
 
     @translate_errors
     def get(self, action_id: str) -> Action:
@@ -200,7 +214,30 @@ class ActionStore:
             },
             update,
         )
-        return after if result.matched_count == 1 else None
+        if result.matched_count != 1:
+            return None
+        self._copy_to_audit([after], new=False)
+        return after
+
+    def _copy_to_audit(self, actions: Sequence[Action], *, new: bool) -> None:
+        """Write the audit copy; if that fails, log it: the action itself is stored.
+
+        (The one place a store swallows an error, as upstream: the audit is a
+        record of the actions, never a reason to refuse them.)
+        """
+        try:
+            if new:
+                self._audit.add(actions)
+            else:
+                self._audit.update(actions[0])
+        except (PyMongoError, FlyteError) as ex:
+            for action in actions:
+                logger.error(
+                    "audit copy failed for action=%s correlation=%s: %s",
+                    action.id,
+                    action.correlation_id,
+                    ex,
+                )
 
 
 def _document(action: Action) -> dict[str, Any]:
@@ -209,4 +246,6 @@ def _document(action: Action) -> dict[str, Any]:
     # actions, whatever the backlog of finished ones.
     if action.state.value is ActionState.NEW:
         doc.update(queue_fields(action))
+    # Retention counts from creation: a date only ever written with the document.
+    doc[STORED_AT] = action.states[0].time
     return doc

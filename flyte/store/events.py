@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -10,12 +12,16 @@ from typing import Any
 
 from pymongo import ReturnDocument
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 from pymongo.errors import DuplicateKeyError
 
 from flyte.clock import to_millis
+from flyte.clock import utcnow
 from flyte.errors import EventNotFound
 from flyte.event import Event
+from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
+from flyte.store.retention import STORED_AT
 
 
 class EventStatus(StrEnum):
@@ -41,8 +47,14 @@ class EventRecord:
 class EventStore:
     """Store events before they are queued, so none is lost; record their outcome."""
 
-    def __init__(self, db: Database[dict[str, Any]]) -> None:
+    def __init__(
+        self, db: Database[dict[str, Any]], clock: Callable[[], datetime] = utcnow
+    ) -> None:
         self._events = db["event"]
+        self._clock = clock
+        # Which events touched which correlation, for the audit: one scalar
+        # document per pair, because nx-27017 cannot index an array field.
+        self._correlations = db["correlationEvent"]
 
     @translate_errors
     def add(self, event: Event, now: datetime, action_id: str | None = None) -> bool:
@@ -53,6 +65,7 @@ class EventStore:
             "status": EventStatus.PENDING.value,
             # Set only while pending, so the recovery scan reads only pending events.
             "pendingSince": to_millis(now),
+            STORED_AT: now,
         }
         if action_id is not None:
             doc["actionId"] = action_id
@@ -68,13 +81,7 @@ class EventStore:
         doc = self._events.find_one({"_id": event_id})
         if doc is None:
             raise EventNotFound(event_id)
-        return EventRecord(
-            event=Event.from_document(doc["event"]),
-            status=EventStatus(doc["status"]),
-            action_id=doc.get("actionId"),
-            outcome=doc.get("outcome") or [],
-            reason=doc.get("reason", ""),
-        )
+        return _record(doc)
 
     @translate_errors
     def finish(
@@ -84,7 +91,12 @@ class EventStore:
         outcome: list[dict[str, Any]],
         reason: str = "",
     ) -> None:
-        """Record what the event did (or why it failed); it is no longer pending."""
+        """Record what the event did (or why it failed); it is no longer pending.
+
+        The correlations it touched are indexed first: if that fails, the event
+        stays pending and is processed again.
+        """
+        self._link_correlations(event_id, outcome)
         self._events.update_one(
             {"_id": event_id},
             {
@@ -116,3 +128,71 @@ class EventStore:
     def delete(self, event_id: str) -> None:
         """Forget an event that was never accepted."""
         self._events.delete_one({"_id": event_id})
+
+    @translate_errors
+    def find_by_correlation(self, correlation_id: str) -> list[EventRecord]:
+        """The processed events that touched a correlation, oldest first."""
+        return self.find_by_correlations([correlation_id]).get(correlation_id, [])
+
+    @translate_errors
+    def find_by_correlations(
+        self, correlation_ids: Sequence[str]
+    ) -> dict[str, list[EventRecord]]:
+        """Per correlation id, the processed events that touched it, oldest first.
+
+        One indexed query per correlation (nx-27017 answers ``$in`` on a field
+        with a full scan), then one ``_id`` lookup for all the events. Events
+        that expired are left out.
+        """
+        event_ids = {
+            cid: [
+                doc["eventId"]
+                for doc in self._correlations.find(
+                    {"correlationId": cid}, {"eventId": 1}
+                )
+            ]
+            for cid in correlation_ids
+        }
+        wanted = sorted({eid for eids in event_ids.values() for eid in eids})
+        found = {
+            doc["_id"]: _record(doc)
+            for doc in self._events.find({"_id": {"$in": wanted}})
+        }
+        return {
+            cid: sorted(
+                (found[eid] for eid in eids if eid in found),
+                key=lambda r: (r.event.received_at, r.event.id),
+            )
+            for cid, eids in event_ids.items()
+        }
+
+    def _link_correlations(self, event_id: str, outcome: list[dict[str, Any]]) -> None:
+        ids = dict.fromkeys(o["correlationId"] for o in outcome if "correlationId" in o)
+        links = [
+            {
+                "_id": f"{cid}#{event_id}",
+                "correlationId": cid,
+                "eventId": event_id,
+                # Expires with the events (retention of ``event``).
+                STORED_AT: self._clock(),
+            }
+            for cid in ids
+        ]
+        if not links:
+            return
+        try:
+            self._correlations.insert_many(links, ordered=False)
+        except BulkWriteError as ex:
+            # Already linked: the event is being processed again.
+            if not only_duplicates(ex):
+                raise
+
+
+def _record(doc: dict[str, Any]) -> EventRecord:
+    return EventRecord(
+        event=Event.from_document(doc["event"]),
+        status=EventStatus(doc["status"]),
+        action_id=doc.get("actionId"),
+        outcome=doc.get("outcome") or [],
+        reason=doc.get("reason", ""),
+    )

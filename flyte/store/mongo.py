@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 from typing import Any
 from typing import ParamSpec
 from typing import TypeVar
@@ -12,14 +13,20 @@ from typing import TypeVar
 from pymongo import ASCENDING
 from pymongo import MongoClient
 from pymongo.database import Database
+from pymongo.errors import BulkWriteError
 from pymongo.errors import ConnectionFailure
 
 from flyte.config import Settings
 from flyte.errors import Unavailable
 
+if TYPE_CHECKING:
+    from flyte.store.retention import Retention
+
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
+#: MongoDB's error code for a duplicate key.
+DUPLICATE_KEY = 11000
 
 #: Single-field indexes only: nx-27017 ignores compound ones (stack-notes §1.1).
 INDEXES: dict[str, list[str]] = {
@@ -29,6 +36,9 @@ INDEXES: dict[str, list[str]] = {
     "flowHistory": ["name"],
     "action": ["correlationId", "queuePack", "queueCommand", "leaseExpiresAt"],
     "event": ["pendingSince"],
+    # The audit's filters, and the time executions are ordered by.
+    "audit": ["correlationId", "flowName", "stepId", "name", "packName", "state.time"],
+    "correlationEvent": ["correlationId"],
 }
 
 
@@ -43,13 +53,20 @@ def connect(settings: Settings) -> Database[dict[str, Any]]:
     return client[settings.mongo_database]
 
 
-def ensure_indexes(db: Database[dict[str, Any]]) -> None:
-    """Create every index Flyte needs; safe to call at each start-up."""
+def ensure_indexes(
+    db: Database[dict[str, Any]], retention: Retention | None = None
+) -> None:
+    """Create every index Flyte needs, TTL ones included; safe at each start-up."""
     for collection, fields in INDEXES.items():
         for name in fields:
             db[collection].create_index(
                 [(name, ASCENDING)], name=f"{collection}_{name}"
             )
+    # Imported here: retention needs the error translation defined in this module.
+    from flyte.store.retention import Retention
+    from flyte.store.retention import ensure_ttl_indexes
+
+    ensure_ttl_indexes(db, retention or Retention())
 
 
 def ping(db: Database[dict[str, Any]]) -> None:
@@ -80,3 +97,9 @@ def translate_errors(method: Callable[P, R]) -> Callable[P, R]:
             return method(*args, **kwargs)
 
     return wrapper
+
+
+def only_duplicates(ex: BulkWriteError) -> bool:
+    """True when every failed write of an unordered bulk insert was a duplicate id."""
+    errors = ex.details.get("writeErrors", [])
+    return all(error.get("code") == DUPLICATE_KEY for error in errors)

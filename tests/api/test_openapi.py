@@ -139,10 +139,16 @@ def test_operation_ids_follow_upstream_doc_rels(document: dict[str, Any]) -> Non
         ("/v1/packs/{packId}/actions/take", "post"): "takeAction",
         ("/v1/packs/{packId}/actions/{actionId}/result", "post"): "actionResult",
         ("/v1/events/{eventId}", "get"): "getEvent",
+        ("/v1/audit/flows", "get"): "findFlows",
+        ("/v1/audit/flows/{correlationId}", "get"): "getFlowExecution",
         ("/v1/flows", "get"): "listFlows",
         ("/v1/flows", "post"): "createFlow",
         ("/v1/flows/{flowName}", "get"): "getFlow",
         ("/v1/flows/{flowName}", "delete"): "deleteFlow",
+        ("/v1/datastore", "get"): "listDatastoreItems",
+        ("/v1/datastore/{key}", "get"): "getDatastoreItem",
+        ("/v1/datastore/{key}", "put"): "storeDatastoreItem",
+        ("/v1/datastore/{key}", "delete"): "deleteDatastoreItem",
     }.items() <= operation_ids.items()
     assert None not in operation_ids.values()
     assert len(set(operation_ids.values())) == len(operation_ids)
@@ -152,7 +158,8 @@ def test_every_operation_is_tagged_with_a_declared_tag(
     document: dict[str, Any],
 ) -> None:
     declared = {tag["name"] for tag in document["tags"]}
-    assert {"info", "pack", "event", "action", "flow"} <= declared
+    assert {"info", "pack", "event", "action", "flow", "datastore"} <= declared
+    assert "flowAudit" in declared
     for path, item in document["paths"].items():
         for method, operation in item.items():
             if method in OPERATIONS:

@@ -144,3 +144,30 @@ def test_bad_grace_period_names_the_variable() -> None:
         Settings.from_env(
             {"FLYTE_PACK_GRACE_PERIOD_UNTIL_MARKED_DEAD_IN_SECONDS": "week"}
         )
+
+
+def test_datastore_max_bytes_defaults_to_a_megabyte_and_is_read() -> None:
+    assert Settings.from_env({}).datastore_max_bytes == 1_000_000
+    env = {"FLYTE_DATASTORE_MAX_BYTES": " 2048 "}
+    assert Settings.from_env(env).datastore_max_bytes == 2048
+
+
+@pytest.mark.parametrize("value", ["big", "0", "16000001"])
+def test_bad_datastore_max_bytes_names_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="FLYTE_DATASTORE_MAX_BYTES"):
+        Settings.from_env({"FLYTE_DATASTORE_MAX_BYTES": value})
+
+
+def test_audit_and_event_retention_are_configurable() -> None:
+    settings = Settings.from_env(
+        {"FLYTE_AUDIT_TTL_IN_SECONDS": "60", "FLYTE_EVENT_TTL_IN_SECONDS": "30"}
+    )
+    assert (settings.audit_ttl_seconds, settings.event_ttl_seconds) == (60, 30)
+    defaults = Settings.from_env({})
+    assert defaults.audit_ttl_seconds == defaults.event_ttl_seconds == 15811200
+
+
+@pytest.mark.parametrize("value", ["0", "2147483648", "soon"])
+def test_a_retention_mongodb_cannot_hold_names_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="FLYTE_AUDIT_TTL_IN_SECONDS"):
+        Settings.from_env({"FLYTE_AUDIT_TTL_IN_SECONDS": value})

@@ -19,9 +19,11 @@ from flyte.pack import Pack
 from flyte.runtime import Leases
 from flyte.store import Stores
 from flyte.store.events import EventStatus
+from flyte.store.retention import Retention
 from templates import TemplateEngine
 from tests.conftest import FakeClock
 from tests.conftest import drain
+from workers.queue import DramatiqQueue
 
 FLOW = {
     "name": "f",
@@ -165,3 +167,43 @@ def test_an_event_that_never_gets_processed_is_given_up_after_a_few_recoveries(
     record = stores.events.get("stuck")
     assert record.status is EventStatus.FAILED
     assert "re-queues" in record.reason
+
+
+def test_dead_packs_are_deleted_after_the_grace_period(
+    stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
+) -> None:
+    week = timedelta(days=7)
+    housekeeper = Housekeeper(
+        stores, queue, leases, timedelta(60), pack_grace=week, clock=clock
+    )
+    stores.packs.register(Pack(id="Slack", name="Slack", last_seen=clock()))
+    stores.packs.register(
+        Pack(id="Old", name="Old", last_seen=clock() - timedelta(days=8))
+    )
+    stores.packs.register(
+        Pack(id="Older", name="Older", last_seen=clock() - timedelta(days=30))
+    )
+    assert housekeeper.delete_dead_packs() == 2
+    assert [p.id for p in stores.packs.list()] == ["Slack"]
+
+
+def test_dead_packs_stay_when_deletion_is_off(
+    stores: Stores, housekeeper: Housekeeper, clock: FakeClock
+) -> None:
+    stores.packs.register(
+        Pack(id="Old", name="Old", last_seen=clock() - timedelta(days=800))
+    )
+    assert housekeeper.delete_dead_packs() == 0
+    assert [p.id for p in stores.packs.list()] == ["Old"]
+
+
+def test_the_purge_removes_what_outlived_its_retention(
+    stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
+) -> None:
+    retention = Retention(events=timedelta(days=1))
+    housekeeper = Housekeeper(
+        stores, queue, leases, timedelta(seconds=60), retention=retention, clock=clock
+    )
+    event = Event("old", "Msg", PackRef("Slack", "Slack"), clock(), clock())
+    stores.events.add(event, clock() - timedelta(days=2))
+    assert housekeeper.purge_expired()["event"] == 1

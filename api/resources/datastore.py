@@ -1,0 +1,114 @@
+"""The datastore: /v1/datastore and /v1/datastore/{key} (§9).
+
+Items are uploaded as ``multipart/form-data`` (a ``value`` part and an optional
+``description`` field) and read back as the raw bytes with their content type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import falcon
+from falcon.media.multipart import BodyPart
+
+from api.links import Links
+from api.views import datastore_list_view
+from flyte.datastore import new_item
+from flyte.errors import InvalidDatastoreItem
+from flyte.errors import PayloadTooLarge
+from flyte.errors import Problem
+from flyte.store.datastore import DatastoreStore
+
+#: Room in a request body for the multipart framing and the description.
+FORM_OVERHEAD_BYTES = 64 * 1024
+_MULTIPART = "multipart/form-data"
+#: What Falcon reports for a part without Content-Type (RFC 7578's default).
+_PART_DEFAULT_TYPE = "text/plain"
+
+
+class DatastoreResource:
+    """``/v1/datastore``: list the items."""
+
+    def __init__(self, datastore: DatastoreStore) -> None:
+        self._datastore = datastore
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Every item sorted by key, without values."""
+        resp.media = datastore_list_view(self._datastore.list(), Links.of(req))
+
+
+class DatastoreItemResource:
+    """``/v1/datastore/{key}``: store, read and delete one item."""
+
+    def __init__(self, datastore: DatastoreStore, max_bytes: int) -> None:
+        self._datastore = datastore
+        self._max_bytes = max_bytes
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """The raw value with its stored content type; Accept is ignored."""
+        item = self._datastore.get(key)
+        resp.content_type = item.content_type
+        resp.data = item.value
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """Store the uploaded value; 201 when the key is new, 204 when replaced."""
+        upload = read_upload(req, self._max_bytes)
+        item = new_item(
+            key, upload.value, upload.content_type, upload.description, self._max_bytes
+        )
+        created = self._datastore.put(item)
+        resp.status = falcon.HTTP_201 if created else falcon.HTTP_204
+
+    def on_delete(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """Remove the item."""
+        self._datastore.delete(key)
+        resp.status = falcon.HTTP_204
+
+
+@dataclass
+class Upload:
+    """What a PUT form carried; ``value`` holds at most one byte past the limit."""
+
+    value: bytes = b""
+    content_type: str | None = None
+    description: str | None = None
+
+
+def read_upload(req: falcon.Request, max_bytes: int) -> Upload:
+    """Read the ``value`` and ``description`` parts, never more than the limit."""
+    media_type = (req.content_type or "").split(";")[0].strip().lower()
+    if media_type != _MULTIPART:
+        problem = f"the body must be {_MULTIPART}, not {media_type or 'untyped'}"
+        raise InvalidDatastoreItem([Problem("$", problem)])
+    body_limit = max_bytes + FORM_OVERHEAD_BYTES
+    if req.content_length is not None and req.content_length > body_limit:
+        raise PayloadTooLarge("the request body", body_limit)
+    try:
+        upload = _read_parts(req, max_bytes)
+    except falcon.HTTPError as ex:  # MultipartParseError, or a bad boundary
+        problem = f"unreadable multipart form: {ex.description or ex.title}"
+        raise InvalidDatastoreItem([Problem("$", problem)]) from ex
+    if upload is None:
+        problem = "the form has no part named 'value'"
+        raise InvalidDatastoreItem([Problem("value", problem)])
+    return upload
+
+
+def _read_parts(req: falcon.Request, max_bytes: int) -> Upload | None:
+    upload, has_value = Upload(), False
+    for part in req.get_media():
+        if part.name == "value" and not has_value:
+            # One byte past the limit tells "too large" without reading the rest.
+            upload.value = part.stream.read(max_bytes + 1)
+            upload.content_type = _content_type(part)
+            has_value = True
+        elif part.name == "description" and upload.description is None:
+            upload.description = part.get_text() or ""
+    return upload if has_value else None
+
+
+def _content_type(part: BodyPart) -> str | None:
+    # Falcon cannot tell a missing Content-Type from text/plain; both get
+    # upstream's default, text/plain; charset=us-ascii.
+    value = part.content_type.strip()
+    return None if value.lower() == _PART_DEFAULT_TYPE else value

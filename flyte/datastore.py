@@ -1,0 +1,70 @@
+"""Datastore items: reference data stored by key, read by flows with ``datastore()``.
+
+An item is an opaque value (bytes) with the content type it was uploaded with and
+an optional description. Values are global; there are no namespaces (§9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from flyte.errors import InvalidDatastoreItem
+from flyte.errors import PayloadTooLarge
+from flyte.errors import Problem
+
+#: Upstream's content type for a value uploaded without one.
+DEFAULT_CONTENT_TYPE = "text/plain; charset=us-ascii"
+
+
+@dataclass(frozen=True)
+class DatastoreItem:
+    """One stored value; ``value`` is empty in list results, which leave it out."""
+
+    key: str
+    content_type: str = DEFAULT_CONTENT_TYPE
+    description: str = ""
+    value: bytes = b""
+
+    def to_document(self) -> dict[str, Any]:
+        """The MongoDB document (upstream shape; the value stored as BinData)."""
+        return {
+            "_id": self.key,
+            "contentType": self.content_type,
+            "description": self.description,
+            "value": self.value,
+        }
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> DatastoreItem:
+        """Rebuild an item from its document, or from a projection without value."""
+        return cls(
+            key=doc["_id"],
+            content_type=doc.get("contentType") or DEFAULT_CONTENT_TYPE,
+            description=doc.get("description") or "",
+            value=bytes(doc.get("value") or b""),
+        )
+
+
+def new_item(
+    key: str,
+    value: bytes,
+    content_type: str | None,
+    description: str | None,
+    max_bytes: int,
+) -> DatastoreItem:
+    """An item as uploaded; the value must be non-empty and at most ``max_bytes``.
+
+    A missing or blank content type becomes upstream's default.
+    """
+    if not value:
+        raise InvalidDatastoreItem([Problem("value", "the value is empty")])
+    if len(value) > max_bytes:
+        raise PayloadTooLarge("the datastore value", max_bytes)
+    return DatastoreItem(
+        key=key,
+        content_type=(content_type or "").strip() or DEFAULT_CONTENT_TYPE,
+        description=description or "",
+        value=value,
+    )

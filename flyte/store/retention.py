@@ -1,0 +1,82 @@
+"""Retention: TTL indexes for real MongoDB, and the purge nx-27017 needs besides.
+
+Every document that expires carries ``storedAt``, a BSON date written only with
+the whole document (nx-27017 turns a ``$set`` date into a string). Real MongoDB
+expires documents through the TTL indexes; nx-27017 expires them only lazily, so
+the scheduler also runs ``purge_expired``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from datetime import timedelta
+from typing import Any
+
+from pymongo import ASCENDING
+from pymongo.database import Database
+
+from flyte.config import DEFAULT_ACTION_TTL_SECONDS
+from flyte.config import DEFAULT_AUDIT_TTL_SECONDS
+from flyte.config import DEFAULT_EVENT_TTL_SECONDS
+from flyte.config import Settings
+from flyte.store.mongo import translate_errors
+
+#: The field every expiring document carries: when it was first stored.
+STORED_AT = "storedAt"
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How long each kind of data is kept."""
+
+    actions: timedelta = timedelta(seconds=DEFAULT_ACTION_TTL_SECONDS)
+    audit: timedelta = timedelta(seconds=DEFAULT_AUDIT_TTL_SECONDS)
+    events: timedelta = timedelta(seconds=DEFAULT_EVENT_TTL_SECONDS)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Retention:
+        """The configured retention."""
+        return cls(
+            actions=timedelta(seconds=settings.action_ttl_seconds),
+            audit=timedelta(seconds=settings.audit_ttl_seconds),
+            events=timedelta(seconds=settings.event_ttl_seconds),
+        )
+
+    def by_collection(self) -> dict[str, timedelta]:
+        """Each expiring collection and how long its documents live."""
+        return {
+            "action": self.actions,
+            "audit": self.audit,
+            "event": self.events,
+            "correlationEvent": self.events,
+        }
+
+
+def ensure_ttl_indexes(db: Database[dict[str, Any]], retention: Retention) -> None:
+    """Declare a TTL index per collection; a changed TTL replaces the index."""
+    for collection, ttl in retention.by_collection().items():
+        seconds = int(ttl.total_seconds())
+        # Found by key, not name: nx-27017 names indexes itself.
+        for index in db[collection].list_indexes():
+            stale = index.get("expireAfterSeconds") not in (None, seconds)
+            if list(index["key"]) == [STORED_AT] and stale:
+                db[collection].drop_index(index["name"])
+        db[collection].create_index(
+            [(STORED_AT, ASCENDING)],
+            name=f"{collection}_ttl",
+            expireAfterSeconds=seconds,
+        )
+
+
+@translate_errors
+def purge_expired(
+    db: Database[dict[str, Any]], retention: Retention, now: datetime
+) -> dict[str, int]:
+    """Delete what has outlived its retention; return how many per collection."""
+    return {
+        collection: db[collection]
+        .delete_many({STORED_AT: {"$lt": now - ttl}})
+        .deleted_count
+        for collection, ttl in retention.by_collection().items()
+    }

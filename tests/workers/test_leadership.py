@@ -1,0 +1,76 @@
+"""One active scheduler, on the real Redis: no job is sent twice, none is lost."""
+
+from __future__ import annotations
+
+import time as clock_time
+import uuid
+from datetime import datetime
+from datetime import time
+
+import redis
+
+from tests.conftest import FakeClock
+from workers.leadership import DailyJob
+from workers.leadership import Leadership
+
+
+def test_two_schedulers_never_both_send_a_job(redis_client: redis.Redis) -> None:
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    first, second = Leadership(redis_client, key), Leadership(redis_client, key)
+    sent: list[str] = []
+    first_job = first.guard(lambda: sent.append("first"))
+    second_job = second.guard(lambda: sent.append("second"))
+    for _ in range(20):
+        first.renew()
+        second.renew()
+        first_job()
+        second_job()
+    assert sent == ["first"] * 20
+
+
+def test_a_standby_takes_over_when_the_leader_stops(redis_client: redis.Redis) -> None:
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    leader = Leadership(redis_client, key, lease_ms=300)
+    standby = Leadership(redis_client, key, lease_ms=300)
+    assert leader.renew() and not standby.renew()
+    # The leader crashes: it renews no more.
+    clock_time.sleep(0.4)
+    assert standby.renew()
+    assert not leader.renew()
+
+
+def test_a_daily_job_runs_once_a_day_whatever_the_number_of_schedulers(
+    redis_client: redis.Redis,
+) -> None:
+    name = f"test-{uuid.uuid4().hex}"
+    clock = FakeClock(datetime(2026, 3, 1, 22, 59).astimezone())  # local time
+    sent: list[datetime] = []
+    jobs = [
+        DailyJob(redis_client, name, time(23, 0), lambda: sent.append(clock()), clock)
+        for _ in range(2)
+    ]
+    for _ in range(3):
+        for job in jobs:
+            job.tick()
+    assert sent == []
+    clock.advance(minutes=1)
+    for _ in range(3):
+        for job in jobs:
+            job.tick()
+    assert len(sent) == 1
+    clock.advance(hours=24)
+    for job in jobs:
+        job.tick()
+    assert len(sent) == 2
+
+
+def test_a_scheduler_started_after_the_time_still_runs_that_days_job(
+    redis_client: redis.Redis,
+) -> None:
+    name = f"test-{uuid.uuid4().hex}"
+    clock = FakeClock(datetime(2026, 3, 1, 23, 30).astimezone())  # local time
+    sent: list[bool] = []
+    assert DailyJob(
+        redis_client, name, time(23, 0), lambda: sent.append(True), clock
+    ).tick()
+    assert sent == [True]

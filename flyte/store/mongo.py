@@ -69,6 +69,11 @@ def ensure_indexes(
     ensure_ttl_indexes(db, retention or Retention())
 
 
+def is_nx_27017(db: Database[dict[str, Any]]) -> bool:
+    """True when the server is nx-27017, whose traps some stores work around."""
+    return db.client.admin.command("buildInfo").get("process") == "nx_27017"
+
+
 def ping(db: Database[dict[str, Any]]) -> None:
     """Raise Unavailable unless the server answers a ping."""
     with unavailable_on_failure():

@@ -20,6 +20,7 @@ from flyte.config import DEFAULT_ACTION_TTL_SECONDS
 from flyte.config import DEFAULT_AUDIT_TTL_SECONDS
 from flyte.config import DEFAULT_EVENT_TTL_SECONDS
 from flyte.config import Settings
+from flyte.store.mongo import is_nx_27017
 from flyte.store.mongo import translate_errors
 
 #: The field every expiring document carries: when it was first stored.
@@ -54,14 +55,23 @@ class Retention:
 
 
 def ensure_ttl_indexes(db: Database[dict[str, Any]], retention: Retention) -> None:
-    """Declare a TTL index per collection; a changed TTL replaces the index."""
+    """Declare a TTL index per collection; a changed TTL replaces the index.
+
+    Not on nx-27017: its lazy TTL makes every query on the collection scan it
+    for expired documents (60 ms a read at 50,000 documents), so there the purge
+    job alone expires data.
+    """
+    wanted = not is_nx_27017(db)
     for collection, ttl in retention.by_collection().items():
         seconds = int(ttl.total_seconds())
         # Found by key, not name: nx-27017 names indexes itself.
         for index in db[collection].list_indexes():
-            stale = index.get("expireAfterSeconds") not in (None, seconds)
+            ttl_now = index.get("expireAfterSeconds")
+            stale = ttl_now is not None and (not wanted or ttl_now != seconds)
             if list(index["key"]) == [STORED_AT] and stale:
                 db[collection].drop_index(index["name"])
+        if not wanted:
+            continue
         db[collection].create_index(
             [(STORED_AT, ASCENDING)],
             name=f"{collection}_ttl",

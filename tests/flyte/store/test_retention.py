@@ -15,6 +15,7 @@ from flyte.action import StateChange
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.store import open_stores
+from flyte.store.mongo import is_nx_27017
 from flyte.store.retention import Retention
 from flyte.store.retention import ensure_ttl_indexes
 from flyte.store.retention import purge_expired
@@ -47,19 +48,24 @@ def action(action_id: str, created: datetime) -> Action:
     )
 
 
-def test_ttl_indexes_are_declared_for_real_mongodb(
+def test_ttl_indexes_are_declared_for_real_mongodb_only(
     db: Database[dict[str, Any]],
 ) -> None:
     ensure_ttl_indexes(db, RETENTION)
-    assert ttl_of(db, "action") == 10 * 86400
-    assert ttl_of(db, "audit") == 20 * 86400
-    assert ttl_of(db, "event") == 5 * 86400
+    if is_nx_27017(db):
+        # Its lazy TTL would make every read scan the collection.
+        assert [ttl_of(db, c) for c in ("action", "audit", "event")] == [None] * 3
+    else:
+        assert ttl_of(db, "action") == 10 * 86400
+        assert ttl_of(db, "audit") == 20 * 86400
+        assert ttl_of(db, "event") == 5 * 86400
 
 
 def test_a_changed_ttl_replaces_the_index(db: Database[dict[str, Any]]) -> None:
     ensure_ttl_indexes(db, RETENTION)
     ensure_ttl_indexes(db, Retention(actions=timedelta(days=3)))
-    assert ttl_of(db, "action") == 3 * 86400
+    expected = None if is_nx_27017(db) else 3 * 86400
+    assert ttl_of(db, "action") == expected
 
 
 def test_data_past_its_ttl_disappears(db: Database[dict[str, Any]]) -> None:

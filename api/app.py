@@ -16,8 +16,11 @@ import yaml
 
 from api.errors import add_error_handlers
 from api.media import YAML_TYPE
+from api.media import BodyLimits
+from api.media import BodyLimitsMiddleware
 from api.media import NegotiationMiddleware
 from api.media import YamlHandler
+from api.middleware import AuthMiddleware
 from api.resources.audit import AuditFlowResource
 from api.resources.audit import AuditFlowsResource
 from api.resources.datastore import DatastoreItemResource
@@ -37,6 +40,8 @@ from api.resources.runtime import PackEventsResource
 from api.resources.runtime import TakeActionResource
 from api.routes import add_routes
 from flyte.audit import Audit
+from flyte.auth import Auth
+from flyte.auth import load_auth
 from flyte.clock import utcnow
 from flyte.config import Settings
 from flyte.flow import SyntaxCheck
@@ -68,11 +73,20 @@ class Dependencies:
     clock: Callable[[], datetime] = field(default=utcnow)
     #: Compiles flow templates; the engine built from settings when not given.
     check_syntax: SyntaxCheck | None = None
+    #: Policy and token verifier; built from settings when auth is on and not given.
+    auth: Auth | None = None
 
 
 def create_app(settings: Settings, deps: Dependencies) -> falcon.App:
     """Wire the resources, media handlers and error mapping; reads no environment."""
-    app = falcon.App(middleware=[NegotiationMiddleware()])
+    middleware: list[object] = [
+        NegotiationMiddleware(),
+        BodyLimitsMiddleware(BodyLimits.from_settings(settings)),
+    ]
+    if settings.auth_enabled:
+        # First, so it guards everything (health and swagger too), as upstream.
+        middleware.insert(0, AuthMiddleware(deps.auth or load_auth(settings)))
+    app = falcon.App(middleware=middleware)
     yaml_handler = YamlHandler()
     app.req_options.media_handlers[YAML_TYPE] = yaml_handler
     app.resp_options.media_handlers[YAML_TYPE] = yaml_handler
@@ -102,6 +116,7 @@ def build_app(settings: Settings) -> falcon.App:
         stores=open_stores(db),
         queue=DramatiqQueue(install_broker(settings)),
         health_checks=checks,
+        auth=load_auth(settings) if settings.auth_enabled else None,
     )
     return create_app(settings, deps)
 
@@ -134,9 +149,14 @@ def _resources(
         "health": HealthResource(deps.health_checks),
         "openapi": OpenApiResource(load_openapi()),
         "swagger_ui": SwaggerUiResource(),
-        "packs": PacksResource(packs, deps.clock),
+        "packs": PacksResource(packs, deps.clock, settings.max_labels),
         "pack": PackResource(packs, deps.clock),
-        "flows": FlowsResource(deps.stores.flows, check_syntax),
+        "flows": FlowsResource(
+            deps.stores.flows,
+            check_syntax,
+            max_steps=settings.max_flow_steps,
+            max_labels=settings.max_labels,
+        ),
         "flow": FlowResource(deps.stores.flows),
         "pack_events": PackEventsResource(runtime),
         "take_action": TakeActionResource(runtime),

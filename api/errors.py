@@ -8,6 +8,7 @@ from typing import Any
 
 import falcon
 
+from flyte.errors import AuthError
 from flyte.errors import Conflict
 from flyte.errors import FlyteError
 from flyte.errors import NotFound
@@ -54,6 +55,7 @@ def add_error_handlers(app: falcon.App) -> None:
     app.add_error_handler(ValidationError, _bad_request)
     app.add_error_handler(PayloadTooLarge, _too_large)
     app.add_error_handler(Unavailable, _unavailable)
+    app.add_error_handler(AuthError, _unauthorized)
 
 
 def _not_found(
@@ -79,6 +81,15 @@ def _too_large(
     req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
 ) -> None:
     raise JsonError(falcon.HTTP_413, str(ex)) from ex
+
+
+def _unauthorized(
+    req: falcon.Request, resp: falcon.Response, ex: AuthError, params: Any
+) -> None:
+    # Upstream answers every auth failure with 401 (never 403); only a missing
+    # or invalid token carries a WWW-Authenticate challenge.
+    challenges = [ex.challenge] if ex.challenge else None
+    raise falcon.HTTPUnauthorized(description=str(ex), challenges=challenges) from ex
 
 
 def _unavailable(

@@ -56,6 +56,11 @@ DEFAULT_EVENT_RECOVERY_SECONDS = 60
 #: MongoDB document holds at most 16 MiB.
 DEFAULT_DATASTORE_MAX_BYTES = 1_000_000
 MAX_DATASTORE_MAX_BYTES = 16_000_000
+#: Input limits for JSON/YAML request bodies (the datastore upload has its own).
+DEFAULT_MAX_BODY_BYTES = 1_000_000
+DEFAULT_MAX_JSON_DEPTH = 64
+DEFAULT_MAX_FLOW_STEPS = 1000
+DEFAULT_MAX_LABELS = 64
 
 #: zerolog level names (upstream) mapped to Python logging levels.
 _LOG_LEVELS = {
@@ -102,6 +107,20 @@ class Settings:
     action_max_attempts: int = DEFAULT_ACTION_MAX_ATTEMPTS
     event_recovery_seconds: int = DEFAULT_EVENT_RECOVERY_SECONDS
     datastore_max_bytes: int = DEFAULT_DATASTORE_MAX_BYTES
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    max_flow_steps: int = DEFAULT_MAX_FLOW_STEPS
+    max_labels: int = DEFAULT_MAX_LABELS
+    auth_policy_path: str | None = None
+    oidc_issuer_url: str | None = None
+    oidc_client_id: str | None = None
+
+    @property
+    def auth_enabled(self) -> bool:
+        """Auth is on only when the policy, the issuer and the client id are all set."""
+        return bool(
+            self.auth_policy_path and self.oidc_issuer_url and self.oidc_client_id
+        )
 
     @property
     def tls_enabled(self) -> bool:
@@ -163,6 +182,17 @@ class Settings:
                 environ, "FLYTE_DATASTORE_MAX_BYTES", 1, MAX_DATASTORE_MAX_BYTES
             )
             or DEFAULT_DATASTORE_MAX_BYTES,
+            max_body_bytes=_int(environ, "FLYTE_MAX_BODY_BYTES", 1, None)
+            or DEFAULT_MAX_BODY_BYTES,
+            max_json_depth=_int(environ, "FLYTE_MAX_JSON_DEPTH", 1, 500)
+            or DEFAULT_MAX_JSON_DEPTH,
+            max_flow_steps=_int(environ, "FLYTE_MAX_FLOW_STEPS", 1, None)
+            or DEFAULT_MAX_FLOW_STEPS,
+            max_labels=_int(environ, "FLYTE_MAX_LABELS", 1, None) or DEFAULT_MAX_LABELS,
+            auth_policy_path=_existing_file(environ, "FLYTE_AUTH_POLICY_PATH"),
+            oidc_issuer_url=environ.get("FLYTE_OIDC_ISSUER_URL", "").strip() or None,
+            oidc_client_id=environ.get("FLYTE_OIDC_ISSUER_CLIENT_ID", "").strip()
+            or None,
         )
 
 
@@ -235,3 +265,11 @@ def _tls_paths(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
             raise ConfigError(name, f"file {path!r} does not exist")
         paths.append(path)
     return paths[0], paths[1]
+
+
+def _existing_file(environ: Mapping[str, str], name: str) -> str | None:
+    """An optional path; a set path to a missing file stops start-up."""
+    path = environ.get(name, "").strip() or None
+    if path and not Path(path).is_file():
+        raise ConfigError(name, f"file {path!r} does not exist")
+    return path

@@ -6,6 +6,7 @@ an optional description. Values are global; there are no namespaces (§9).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -62,9 +63,26 @@ def new_item(
         raise InvalidDatastoreItem([Problem("value", "the value is empty")])
     if len(value) > max_bytes:
         raise PayloadTooLarge("the datastore value", max_bytes)
+    content_type = (content_type or "").strip() or DEFAULT_CONTENT_TYPE
+    if is_json(content_type):
+        _check_json(value)
     return DatastoreItem(
         key=key,
-        content_type=(content_type or "").strip() or DEFAULT_CONTENT_TYPE,
+        content_type=content_type,
         description=description or "",
         value=value,
     )
+
+
+def is_json(content_type: str) -> bool:
+    """True for the content types ``datastore()`` parses as JSON (§8.3)."""
+    return content_type.lower().startswith(("application/json", "text/json"))
+
+
+def _check_json(value: bytes) -> None:
+    """A value declared JSON must be JSON: a flow would fail on it, later."""
+    try:
+        json.loads(value)
+    except ValueError as ex:
+        problem = Problem("value", f"the content type says JSON, but it is not: {ex}")
+        raise InvalidDatastoreItem([problem]) from ex

@@ -95,7 +95,8 @@ def _choose_port(requested: int, preferred: int) -> int:
 
 def _print_banner(env: Mapping[str, str], settings: Settings) -> None:
     host = env["FLYTE_BIND"] if env["FLYTE_BIND"] != "0.0.0.0" else "localhost"
-    api = f"http://{host}:{settings.port}"
+    scheme = "https" if settings.tls_enabled else "http"
+    api = f"{scheme}://{host}:{settings.port}"
     print(
         "Flyte dev is starting (Ctrl-C stops everything):\n"
         f"  API         {api}/v1\n"

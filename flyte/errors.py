@@ -13,6 +13,8 @@
       PayloadTooLarge        a request body is above its configured limit
       Retryable              -> Unavailable (Mongo or Redis does not answer),
                                 ResultNotReady
+      AuthError              -> NoPolicy, MissingToken, InvalidToken, ClaimsNotMet
+                                (all 401, as upstream; never 403)
 """
 
 from __future__ import annotations
@@ -185,3 +187,29 @@ class InvalidAuditQuery(ValidationError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__("audit query", problems)
+
+
+class AuthError(FlyteError):
+    """A request is not authorized; ``challenge`` is its WWW-Authenticate value."""
+
+    challenge: str | None = None
+
+
+class NoPolicy(AuthError):
+    """No entry of the policy file covers this method and path."""
+
+
+class MissingToken(AuthError):
+    """The policy asks for claims but the request has no Authorization header."""
+
+    challenge = 'Bearer realm="token"'
+
+
+class InvalidToken(AuthError):
+    """The bearer token is malformed, badly signed, expired or not for us."""
+
+    challenge = 'Bearer realm="token", error="invalid_token"'
+
+
+class ClaimsNotMet(AuthError):
+    """The token is valid but none of the policy's claims is in it."""

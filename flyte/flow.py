@@ -9,8 +9,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
+from flyte.config import DEFAULT_MAX_FLOW_STEPS
+from flyte.config import DEFAULT_MAX_LABELS
 from flyte.errors import InvalidFlow
 from flyte.errors import Problem
+from flyte.pack import too_many_labels
 from flyte.schema import find_problems
 
 #: Raises when a template does not compile; the message says why.
@@ -156,12 +159,22 @@ def trigger_key(pack_name: str, event_name: str) -> str:
     return f"{len(pack_name)}:{pack_name}/{event_name}"
 
 
-def parse_flow(body: Any, check_syntax: SyntaxCheck) -> Flow:
+def parse_flow(
+    body: Any,
+    check_syntax: SyntaxCheck,
+    *,
+    max_steps: int = DEFAULT_MAX_FLOW_STEPS,
+    max_labels: int = DEFAULT_MAX_LABELS,
+) -> Flow:
     """Validate a flow document and build it; raise InvalidFlow listing every problem.
 
     Steps without an ``id`` get ``step-N`` (N counts from 1), stable for the
     same document and never clashing with an id the flow names itself.
     """
+    # Size limits first, so an oversized flow costs no schema validation.
+    problems = _limit_problems(body, max_steps, max_labels)
+    if problems:
+        raise InvalidFlow(problems)
     problems = find_problems(body, "flow")
     if problems:
         raise InvalidFlow(problems)
@@ -172,6 +185,23 @@ def parse_flow(body: Any, check_syntax: SyntaxCheck) -> Flow:
     if problems:
         raise InvalidFlow(problems)
     return flow
+
+
+def _limit_problems(body: Any, max_steps: int, max_labels: int) -> list[Problem]:
+    steps = body.get("steps") if isinstance(body, dict) else None
+    if not isinstance(steps, list):
+        return []  # the schema reports it
+    if len(steps) > max_steps:
+        return [Problem("$.steps", f"more than {max_steps} steps")]
+    problems = []
+    for index, step in enumerate(steps):
+        for part in ("event", "command"):
+            section = step.get(part) if isinstance(step, dict) else None
+            labels = section.get("packLabels") if isinstance(section, dict) else None
+            if isinstance(labels, dict) and len(labels) > max_labels:
+                where = f"$.steps[{index}].{part}.packLabels"
+                problems.append(too_many_labels(where, max_labels))
+    return problems
 
 
 def _with_ids(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from flyte.clock import from_millis
 from flyte.clock import to_millis
+from flyte.config import DEFAULT_MAX_LABELS
 from flyte.errors import InvalidPack
 from flyte.errors import Problem
 from flyte.event import PackRef
@@ -115,6 +116,11 @@ class Pack:
         )
 
 
+def too_many_labels(where: str, max_labels: int) -> Problem:
+    """The problem of a label map above FLYTE_MAX_LABELS."""
+    return Problem(where, f"more than {max_labels} labels")
+
+
 def pack_id(name: str, labels: Mapping[str, str]) -> str:
     """Upstream's id: the name, then ``.key.value`` for each label in key order."""
     return name + "".join(f".{key}.{labels[key]}" for key in sorted(labels))
@@ -130,11 +136,16 @@ def status_of(last_seen: datetime, now: datetime) -> PackStatus:
     return PackStatus.CRITICAL
 
 
-def parse_pack(body: Any, now: datetime) -> Pack:
+def parse_pack(
+    body: Any, now: datetime, *, max_labels: int = DEFAULT_MAX_LABELS
+) -> Pack:
     """Validate a registration body and build the pack; raises InvalidPack.
 
     Like upstream, ``id``, ``lastSeen`` and ``status`` in the body are ignored.
     """
+    labels = body.get("labels") if isinstance(body, dict) else None
+    if isinstance(labels, dict) and len(labels) > max_labels:
+        raise InvalidPack([too_many_labels("$.labels", max_labels)])
     problems = find_problems(body, "pack")
     if not problems:
         problems = _forbidden_rels(body.get("links") or [])

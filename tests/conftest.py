@@ -33,6 +33,7 @@ from flyte.store import open_stores
 from flyte.store.retention import Retention
 from flyte.templating import build_engine
 from flyte.templating import template_functions
+from tests.oidc import Issuer
 from tests.servers import start_mongo
 from tests.servers import start_redis
 from workers import context
@@ -60,6 +61,14 @@ class FakeClock:
     def advance(self, **delta: float) -> None:
         """Move time forward by a ``timedelta(**delta)``."""
         self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def oidc_issuer() -> Iterator[Issuer]:
+    """A local OIDC issuer (discovery + JWKS) on a free port, with one RSA key."""
+    issuer = Issuer()
+    yield issuer
+    issuer.stop()
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,8 @@ from api.media import read_body
 from api.views import flow_list_view
 from api.views import flow_path
 from api.views import flow_view
+from flyte.config import DEFAULT_MAX_FLOW_STEPS
+from flyte.config import DEFAULT_MAX_LABELS
 from flyte.flow import SyntaxCheck
 from flyte.flow import parse_flow
 from flyte.store.flows import FlowStore
@@ -17,9 +19,18 @@ from flyte.store.flows import FlowStore
 class FlowsResource:
     """``/v1/flows``: list flows and add (new versions of) them."""
 
-    def __init__(self, flows: FlowStore, check_syntax: SyntaxCheck) -> None:
+    def __init__(
+        self,
+        flows: FlowStore,
+        check_syntax: SyntaxCheck,
+        *,
+        max_steps: int = DEFAULT_MAX_FLOW_STEPS,
+        max_labels: int = DEFAULT_MAX_LABELS,
+    ) -> None:
         self._flows = flows
         self._check_syntax = check_syntax
+        self._max_steps = max_steps
+        self._max_labels = max_labels
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Every flow's name and description, sorted by name."""
@@ -27,7 +38,13 @@ class FlowsResource:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Validate and store a flow as its new latest version; 201 with its links."""
-        flow = self._flows.add(parse_flow(read_body(req), self._check_syntax))
+        flow = parse_flow(
+            read_body(req),
+            self._check_syntax,
+            max_steps=self._max_steps,
+            max_labels=self._max_labels,
+        )
+        flow = self._flows.add(flow)
         links = Links.of(req)
         resp.status = falcon.HTTP_201
         resp.location = links.href(flow_path(flow.name))

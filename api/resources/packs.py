@@ -12,6 +12,7 @@ from api.media import read_body
 from api.views import pack_list_view
 from api.views import pack_path
 from api.views import pack_view
+from flyte.config import DEFAULT_MAX_LABELS
 from flyte.pack import parse_pack
 from flyte.store.packs import PackStore
 
@@ -19,9 +20,15 @@ from flyte.store.packs import PackStore
 class PacksResource:
     """``/v1/packs``: list and register packs."""
 
-    def __init__(self, packs: PackStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        packs: PackStore,
+        clock: Callable[[], datetime],
+        max_labels: int = DEFAULT_MAX_LABELS,
+    ) -> None:
         self._packs = packs
         self._clock = clock
+        self._max_labels = max_labels
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List every pack, sorted by name."""
@@ -30,7 +37,8 @@ class PacksResource:
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Register (or re-register) a pack; 201 with its links."""
         now = self._clock()
-        pack = self._packs.register(parse_pack(read_body(req), now))
+        pack = parse_pack(read_body(req), now, max_labels=self._max_labels)
+        pack = self._packs.register(pack)
         links = Links.of(req)
         resp.status = falcon.HTTP_201
         resp.location = links.href(pack_path(pack.id))

@@ -254,13 +254,13 @@ def small(
 
 
 def test_a_value_at_the_limit_is_stored(small: testing.TestClient) -> None:
-    assert put(small, "k", value(b"x" * 16)).status_code == 201
+    assert put(small, "k", value(b"x" * 16, "text/plain")).status_code == 201
 
 
 def test_a_value_above_the_limit_is_a_json_413_and_nothing_is_stored(
     small: testing.TestClient,
 ) -> None:
-    resp = put(small, "k", value(b"x" * 17))
+    resp = put(small, "k", value(b"x" * 17, "text/plain"))
     assert resp.status_code == 413
     assert resp.json == {
         "status": 413,
@@ -284,9 +284,9 @@ def test_a_body_far_above_the_limit_is_refused_before_it_is_parsed(
 
 
 def test_the_default_limit_is_a_megabyte(client: testing.TestClient) -> None:
-    assert put(client, "big", value(b"x" * 1_000_000)).status_code == 201
+    assert put(client, "big", value(b"x" * 1_000_000, "text/plain")).status_code == 201
     assert len(client.simulate_get("/v1/datastore/big").content) == 1_000_000
-    assert put(client, "big", value(b"x" * 1_000_001)).status_code == 413
+    assert put(client, "big", value(b"x" * 1_000_001, "text/plain")).status_code == 413
 
 
 # --- over a real socket -------------------------------------------------------
@@ -331,3 +331,10 @@ def test_upstreams_curl_example_works(served: str, tmp_path: Path) -> None:
     got = curl(f"{served}/v1/datastore/teams")
     assert got == TEAMS.decode() + "\n200 application/json"
     assert '"description": "teams.json"' in curl(f"{served}/v1/datastore")
+
+
+def test_a_value_declared_json_must_be_json(client: testing.TestClient) -> None:
+    resp = put(client, "teams", value(b"{not json"))
+    assert resp.status_code == 400
+    assert "says JSON" in resp.json["problems"][0]["message"]
+    assert client.simulate_get("/v1/datastore/teams").status_code == 404

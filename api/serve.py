@@ -1,0 +1,69 @@
+"""Serve the WSGI app: waitress for plain HTTP, cheroot for HTTPS (§11.1).
+
+Waitress has no TLS; cheroot (CherryPy's pure-Python, thread-pool WSGI server)
+has a built-in ``ssl`` adapter, so TLS needs no proxy and works on every OS.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+from typing import Any
+
+import waitress
+from cheroot import wsgi
+from cheroot.ssl.builtin import BuiltinSSLAdapter
+
+from flyte.config import Settings
+from flyte.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+
+def serve(app: Any, settings: Settings) -> None:
+    """Serve ``app`` until stopped: HTTPS when TLS is configured, else HTTP."""
+    if settings.tls_enabled:
+        server = tls_server(app, settings)
+        logger.info("Flyte API listening on https://%s:%d", *_host_port(settings))
+        try:
+            server.start()
+        except KeyboardInterrupt:
+            logger.info("Flyte API stopping")
+        finally:
+            server.stop()
+        return
+    logger.info("Flyte API listening on http://%s:%d", *_host_port(settings))
+    waitress.serve(
+        app,
+        host=settings.bind,
+        port=settings.port,
+        threads=settings.web_threads,
+        ident="flyte",
+        _quiet=True,
+    )
+
+
+def tls_server(app: Any, settings: Settings) -> wsgi.Server:
+    """A cheroot server for ``app`` with TLS from the configured cert and key.
+
+    Not started: call ``start()`` (blocking), or ``prepare()`` then ``serve()``.
+    """
+    assert settings.tls_cert_path and settings.tls_key_path  # tls_enabled
+    server = wsgi.Server(
+        _host_port(settings),
+        app,
+        numthreads=settings.web_threads,
+        server_name="flyte",
+    )
+    try:
+        # Loads the files now, so a bad cert or key fails at start-up.
+        server.ssl_adapter = BuiltinSSLAdapter(
+            settings.tls_cert_path, settings.tls_key_path
+        )
+    except (ssl.SSLError, OSError, ValueError) as ex:
+        raise ConfigError("FLYTE_TLS_CERT_PATH", f"cannot load cert/key: {ex}") from ex
+    return server
+
+
+def _host_port(settings: Settings) -> tuple[str, int]:
+    return settings.bind, settings.port

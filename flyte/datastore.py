@@ -7,6 +7,7 @@ an optional description. Values are global; there are no namespaces (§9).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +18,10 @@ from flyte.errors import Problem
 
 #: Upstream's content type for a value uploaded without one.
 DEFAULT_CONTENT_TYPE = "text/plain; charset=us-ascii"
+#: type/subtype in RFC 6838 token characters, then optional parameters: the value
+#: is served with it, so clients must be able to read it.
+_TOKEN = r"[A-Za-z0-9!#$&^_.+-]+"
+_MEDIA_TYPE = re.compile(rf"^{_TOKEN}/{_TOKEN}\s*(;[\x20-\x7e\t]*)?$")
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,12 @@ def new_item(
     if len(value) > max_bytes:
         raise PayloadTooLarge("the datastore value", max_bytes)
     content_type = (content_type or "").strip() or DEFAULT_CONTENT_TYPE
-    if is_json(content_type):
+    if not _MEDIA_TYPE.match(content_type):
+        problem = Problem(
+            "value", f"the content type {content_type!r} is not a media type"
+        )
+        raise InvalidDatastoreItem([problem])
+    if declares_json(content_type):
         _check_json(value)
     return DatastoreItem(
         key=key,
@@ -74,9 +84,15 @@ def new_item(
     )
 
 
-def is_json(content_type: str) -> bool:
-    """True for the content types ``datastore()`` parses as JSON (§8.3)."""
-    return content_type.lower().startswith(("application/json", "text/json"))
+def declares_json(content_type: str) -> bool:
+    """True for any JSON media type: ``*/json`` or ``*/*+json``, parameters aside.
+
+    Broader than the types ``datastore()`` parses (``application/json`` and
+    ``text/json``, as upstream): whatever says JSON is served as JSON.
+    """
+    media_type = content_type.split(";")[0].strip().lower()
+    subtype = media_type.partition("/")[2]
+    return subtype == "json" or subtype.endswith("+json")
 
 
 def _check_json(value: bytes) -> None:

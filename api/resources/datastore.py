@@ -88,6 +88,9 @@ def read_upload(req: falcon.Request, max_bytes: int) -> Upload:
     except falcon.HTTPError as ex:  # MultipartParseError, or a bad boundary
         problem = f"unreadable multipart form: {ex.description or ex.title}"
         raise InvalidDatastoreItem([Problem("$", problem)]) from ex
+    except UnicodeDecodeError as ex:  # Falcon decodes part headers as ASCII
+        problem = "unreadable multipart form: part headers must be ASCII"
+        raise InvalidDatastoreItem([Problem("$", problem)]) from ex
     if upload is None:
         problem = "the form has no part named 'value'"
         raise InvalidDatastoreItem([Problem("value", problem)])

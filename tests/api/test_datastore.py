@@ -338,3 +338,25 @@ def test_a_value_declared_json_must_be_json(client: testing.TestClient) -> None:
     assert resp.status_code == 400
     assert "says JSON" in resp.json["problems"][0]["message"]
     assert client.simulate_get("/v1/datastore/teams").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/problem+json", "text/json; charset=utf-8", "x/JSON"]
+)
+def test_every_json_media_type_is_checked(
+    client: testing.TestClient, content_type: str
+) -> None:
+    assert put(client, "k", value(b"\t\xc3\xa9", content_type)).status_code == 400
+    assert put(client, "k", value(b'\t"\xc3\xa9"', content_type)).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "content_type", ["application/json(", "json", "a/b\x01", "é/x"]
+)
+def test_a_content_type_that_is_no_media_type_is_refused(
+    client: testing.TestClient, content_type: str
+) -> None:
+    resp = put(client, "k", value(b"1", content_type))
+    assert resp.status_code == 400
+    message = resp.json["problems"][0]["message"]
+    assert "not a media type" in message or "must be ASCII" in message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import falcon
@@ -50,24 +51,25 @@ def add_error_handlers(app: falcon.App) -> None:
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, _internal_error)
     app.add_error_handler(FlyteError, _internal_error)
-    app.add_error_handler(NotFound, _not_found)
-    app.add_error_handler(Conflict, _conflict)
+    app.add_error_handler(NotFound, _answer(falcon.HTTP_404))
+    app.add_error_handler(Conflict, _answer(falcon.HTTP_409))
     app.add_error_handler(ValidationError, _bad_request)
-    app.add_error_handler(PayloadTooLarge, _too_large)
+    app.add_error_handler(PayloadTooLarge, _answer(falcon.HTTP_413))
     app.add_error_handler(Unavailable, _unavailable)
     app.add_error_handler(AuthError, _unauthorized)
 
 
-def _not_found(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
-) -> None:
-    raise JsonError(falcon.HTTP_404, str(ex)) from ex
+def _answer(
+    status: str,
+) -> Callable[[falcon.Request, falcon.Response, Exception, Any], None]:
+    """A handler answering ``status`` with the error's message as description."""
 
+    def handler(
+        req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+    ) -> None:
+        raise JsonError(status, str(ex)) from ex
 
-def _conflict(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
-) -> None:
-    raise JsonError(falcon.HTTP_409, str(ex)) from ex
+    return handler
 
 
 def _bad_request(
@@ -75,12 +77,6 @@ def _bad_request(
 ) -> None:
     problems = [problem.to_dict() for problem in ex.problems]
     raise JsonError(falcon.HTTP_400, str(ex), problems=problems) from ex
-
-
-def _too_large(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
-) -> None:
-    raise JsonError(falcon.HTTP_413, str(ex)) from ex
 
 
 def _unauthorized(

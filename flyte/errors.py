@@ -15,6 +15,8 @@
                                 ResultNotReady
       AuthError              -> NoPolicy, MissingToken, InvalidToken, ClaimsNotMet
                                 (all 401, as upstream; never 403)
+      ClientError            -> ApiUnreachable, ApiError, LinkNotFound
+                                (raised by the pack SDK and the CLI, never served)
 """
 
 from __future__ import annotations
@@ -213,3 +215,33 @@ class InvalidToken(AuthError):
 
 class ClaimsNotMet(AuthError):
     """The token is valid but none of the policy's claims is in it."""
+
+
+class ClientError(FlyteError):
+    """A call from a pack or the CLI to a Flyte API did not succeed."""
+
+
+class ApiUnreachable(ClientError):
+    """The API did not answer: connection refused, DNS, TLS or timeout."""
+
+    def __init__(self, url: str, reason: str) -> None:
+        super().__init__(f"cannot reach {url}: {reason}")
+        self.url = url
+
+
+class ApiError(ClientError):
+    """The API answered with a status the caller did not expect."""
+
+    def __init__(self, method: str, url: str, status: int, detail: str) -> None:
+        message = f"{method} {url} answered {status}"
+        super().__init__(f"{message}: {detail}" if detail else message)
+        self.status = status
+        self.detail = detail
+
+
+class LinkNotFound(ClientError):
+    """A HATEOAS link the client needs is missing from a response."""
+
+    def __init__(self, rel_suffix: str, where: str) -> None:
+        super().__init__(f"no link with rel ending {rel_suffix!r} in {where}")
+        self.rel_suffix = rel_suffix

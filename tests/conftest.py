@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 from datetime import UTC
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 import redis
+from cheroot import wsgi
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import xq_name
@@ -199,6 +201,29 @@ def worker(
     worker.stop()
     context.set_engine(None)
     context.set_housekeeper(None)
+
+
+@pytest.fixture
+def live_api(
+    settings: Settings,
+    stores: Stores,
+    queue: DramatiqQueue,
+    redis_client: redis.Redis,
+    worker: Worker,
+) -> Iterator[str]:
+    """The app served over real HTTP on a free port, a worker processing its events.
+
+    Yields the API's root URL. Packs and the CLI talk to it as to a real server.
+    """
+    checks = {"mongo": mongo_check(stores.db), "redis": redis_check(redis_client)}
+    deps = Dependencies(stores=stores, queue=queue, health_checks=checks)
+    server = wsgi.Server(("127.0.0.1", 0), create_app(settings, deps), numthreads=8)
+    server.prepare()
+    thread = threading.Thread(target=server.serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.bind_addr[1]}"
+    server.stop()
+    thread.join(timeout=5)
 
 
 def drain(broker: RedisBroker, worker: Worker) -> None:

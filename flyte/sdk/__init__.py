@@ -1,0 +1,32 @@
+"""The Python pack SDK: declare a pack's commands, then run it against a Flyte API.
+
+pack = Pack("Hello", labels={"env": "dev"})
+
+@pack.command("Greet", events=["Greeted"])
+def greet(name):
+    return Event("Greeted", {"greeting": f"hello {name}"})
+
+pack.run()   # FLYTE_API, FLYTE_LABELS, FLYTE_API_TIMEOUT, FLYTE_JWT
+"""
+
+from __future__ import annotations
+
+from flyte.sdk.client import ApiClient
+from flyte.sdk.config import ClientConfig
+from flyte.sdk.health import Health
+from flyte.sdk.pack import FATAL
+from flyte.sdk.pack import Event
+from flyte.sdk.pack import EventDef
+from flyte.sdk.pack import Pack
+from flyte.sdk.pack import fatal_event
+
+__all__ = [
+    "FATAL",
+    "ApiClient",
+    "ClientConfig",
+    "Event",
+    "EventDef",
+    "Health",
+    "Pack",
+    "fatal_event",
+]

@@ -1,0 +1,124 @@
+"""HTTP calls to a Flyte API, shared by the pack SDK and the CLI.
+
+Every call carries the bearer token, the timeout and the TLS setting of one
+``ClientConfig``; transport failures become ``ApiUnreachable`` and unexpected
+statuses ``ApiError`` with the server's own explanation when it gave one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from collections.abc import Iterable
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from flyte import __version__
+from flyte.errors import ApiError
+from flyte.errors import ApiUnreachable
+from flyte.errors import LinkNotFound
+from flyte.sdk.config import ClientConfig
+
+#: Link rel suffixes of upstream's contract (reference §1.5); never hard-code paths.
+REL_HEALTH = "info/health"
+REL_PACKS = "pack/listPacks"
+REL_TAKE = "takeAction"
+REL_EVENT = "event"
+REL_RESULT = "actionResult"
+
+
+def find_link(links: Iterable[Mapping[str, Any]], rel_suffix: str, where: str) -> str:
+    """The href of the first link whose rel ends with ``rel_suffix``."""
+    for link in links:
+        if str(link.get("rel", "")).endswith(rel_suffix) and link.get("href"):
+            return str(link["href"])
+    raise LinkNotFound(rel_suffix, where)
+
+
+class ApiClient:
+    """A Flyte API at ``config.api_url``, spoken to with the config's credentials."""
+
+    def __init__(
+        self, config: ClientConfig, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        self.config = config
+        headers = {"Accept": "application/json", "User-Agent": f"flyte/{__version__}"}
+        if config.jwt:
+            headers["Authorization"] = f"Bearer {config.jwt}"
+        self._http = httpx.Client(
+            headers=headers,
+            timeout=config.timeout,
+            verify=config.verify_tls,
+            transport=transport,
+        )
+
+    def url(self, path_or_href: str) -> str:
+        """An absolute URL: hrefs as they are, paths under the API root."""
+        if path_or_href.startswith(("http://", "https://")):
+            return path_or_href
+        return self.config.api_url + "/" + path_or_href.lstrip("/")
+
+    def request(
+        self, method: str, target: str, *, expect: Collection[int], **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request; raise unless the answer's status is in ``expect``."""
+        url = self.url(target)
+        if self._http.is_closed:
+            # A pack's own loop may still send while the pack shuts down.
+            raise ApiUnreachable(url, "the client is closed (the pack stopped)")
+        try:
+            response = self._http.request(method, url, **kwargs)
+        except httpx.HTTPError as ex:
+            raise ApiUnreachable(url, _describe(ex)) from ex
+        if response.status_code not in expect:
+            raise ApiError(method, url, response.status_code, error_detail(response))
+        return response
+
+    def get_json(self, target: str, **kwargs: Any) -> Any:
+        """GET a JSON document that must answer 200."""
+        return self.request("GET", target, expect=(200,), **kwargs).json()
+
+    def discover(self) -> list[dict[str, Any]]:
+        """The links of ``{api}/v1``: where every other endpoint is."""
+        body = self.get_json("/v1")
+        links = body.get("links") if isinstance(body, dict) else None
+        if not isinstance(links, list):
+            raise LinkNotFound("self", f"{self.url('/v1')} (no links)")
+        return links
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+def error_detail(response: httpx.Response) -> str:
+    """The server's explanation of an error: our JSON error body, else its text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text.strip()[:500]
+    if isinstance(body, dict) and ("title" in body or "description" in body):
+        parts = [str(body.get("title", "")), str(body.get("description", ""))]
+        problems = body.get("problems") or []
+        parts += [_problem(p) for p in problems if isinstance(p, dict)]
+        return "; ".join(part for part in parts if part)
+    return response.text.strip()[:500]
+
+
+def _problem(problem: Mapping[str, Any]) -> str:
+    where = problem.get("location") or problem.get("step") or ""
+    message = str(problem.get("message", ""))
+    return f"{where}: {message}" if where else message
+
+
+def _describe(ex: httpx.HTTPError) -> str:
+    if isinstance(ex, httpx.TimeoutException):
+        return f"timed out ({type(ex).__name__})"
+    return str(ex) or type(ex).__name__

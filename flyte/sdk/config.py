@@ -1,0 +1,108 @@
+"""Client settings of packs and the CLI, read from the environment at their entry.
+
+The names are upstream's flyte-client names (``FLYTE_API``, ``FLYTE_LABELS``,
+``FLYTE_API_TIMEOUT``, ``FLYTE_JWT``), plus ``FLYTE_API_URL`` of the older packs.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from dataclasses import field
+
+from flyte.errors import ConfigError
+
+#: Upstream's flyte-client timeout for every API call, in seconds.
+DEFAULT_API_TIMEOUT_SECONDS = 10.0
+#: Where ``flyte dev`` serves the API; the CLI's default, never a pack's.
+DEFAULT_LOCAL_API = "http://localhost:8080"
+#: The port of upstream's pack health server.
+DEFAULT_HEALTH_PORT = 8090
+
+_TRUE = {"1", "t", "true", "yes", "on"}
+_FALSE = {"0", "f", "false", "no", "off"}
+
+
+@dataclass(frozen=True)
+class ClientConfig:
+    """Where the API is and how to talk to it."""
+
+    api_url: str
+    labels: dict[str, str] = field(default_factory=dict)
+    timeout: float = DEFAULT_API_TIMEOUT_SECONDS
+    jwt: str | None = None
+    #: ``True``, ``False`` (no verification: tests and self-signed demos only),
+    #: or the path of a CA bundle to verify against.
+    verify_tls: bool | str = True
+    health_port: int = DEFAULT_HEALTH_PORT
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] = os.environ, *, default_api: str | None = None
+    ) -> ClientConfig:
+        """Parse the client variables; no API URL and no default is an error."""
+        return cls(
+            api_url=_api_url(environ, default_api),
+            labels=parse_labels(environ.get("FLYTE_LABELS", "")),
+            timeout=_timeout(environ.get("FLYTE_API_TIMEOUT", "")),
+            jwt=environ.get("FLYTE_JWT", "").strip() or None,
+            verify_tls=_verify(environ.get("FLYTE_API_TLS_VERIFY", "")),
+            health_port=_health_port(environ.get("FLYTE_PACK_HEALTH_PORT", "")),
+        )
+
+
+def _api_url(environ: Mapping[str, str], default: str | None) -> str:
+    url = environ.get("FLYTE_API", "").strip() or environ.get("FLYTE_API_URL", "")
+    url = url.strip() or (default or "")
+    if not url:
+        raise ConfigError("FLYTE_API", "not set: give the URL of the Flyte API")
+    if not url.startswith(("http://", "https://")):
+        raise ConfigError("FLYTE_API", f"{url!r} is not an http(s) URL")
+    return url.rstrip("/")
+
+
+def parse_labels(raw: str) -> dict[str, str]:
+    """Parse ``k=v,k2=v2`` as upstream does: pairs trimmed, anything else an error."""
+    labels: dict[str, str] = {}
+    if not raw.strip():
+        return labels
+    for pair in raw.split(","):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError("FLYTE_LABELS", f"{pair!r} is not key=value")
+        labels[key.strip()] = value.strip()
+    return labels
+
+
+def _timeout(raw: str) -> float:
+    if not raw.strip():
+        return DEFAULT_API_TIMEOUT_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError as ex:
+        raise ConfigError("FLYTE_API_TIMEOUT", f"{raw!r} is not seconds") from ex
+    if not 0 < seconds < float("inf"):
+        raise ConfigError("FLYTE_API_TIMEOUT", f"{raw!r} must be above 0")
+    return seconds
+
+
+def _verify(raw: str) -> bool | str:
+    value = raw.strip()
+    if not value or value.lower() in _TRUE:
+        return True
+    if value.lower() in _FALSE:
+        return False
+    if not os.path.isfile(value):
+        raise ConfigError(
+            "FLYTE_API_TLS_VERIFY", f"{value!r} is neither true/false nor a CA file"
+        )
+    return value
+
+
+def _health_port(raw: str) -> int:
+    if not raw.strip():
+        return DEFAULT_HEALTH_PORT
+    if not raw.strip().isdigit() or int(raw) > 65535:
+        raise ConfigError("FLYTE_PACK_HEALTH_PORT", f"{raw!r} is not a port (0 = off)")
+    return int(raw)

@@ -1,0 +1,387 @@
+"""Runs a pack: registers it, polls for actions, runs handlers, posts results.
+
+Threads, not asyncio: handlers are ordinary (often blocking) functions. The poll
+loop takes an action only when a handler slot is free, so a busy pack never holds
+actions it cannot start; it polls again at once after an action and waits the
+polling interval when there is none.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
+from typing import Any
+
+from tenacity import RetryCallState
+from tenacity import Retrying
+from tenacity import retry_if_exception
+from tenacity import stop_after_delay
+from tenacity import stop_when_event_set
+from tenacity import wait_random_exponential
+
+from flyte.clock import format_time
+from flyte.clock import utcnow
+from flyte.errors import ApiError
+from flyte.errors import ClientError
+from flyte.sdk.client import REL_EVENT
+from flyte.sdk.client import REL_PACKS
+from flyte.sdk.client import REL_RESULT
+from flyte.sdk.client import REL_TAKE
+from flyte.sdk.client import ApiClient
+from flyte.sdk.client import find_link
+from flyte.sdk.config import ClientConfig
+from flyte.sdk.health import HealthServer
+from flyte.sdk.pack import Event
+from flyte.sdk.pack import Pack
+from flyte.sdk.pack import fatal_event
+from flyte.sdk.pack_health import pack_checks
+
+logger = logging.getLogger(__name__)
+
+#: How long a graceful shutdown waits for handlers already running.
+DEFAULT_SHUTDOWN_SECONDS = 30.0
+#: How long a result is retried while the API is unreachable or failing.
+DEFAULT_RESULT_RETRY_SECONDS = 60.0
+#: A pack's own loop, given the running pack (see ``run_pack``).
+Background = Callable[["PackRunner"], None]
+#: Backoff between attempts to register or to report a result, in seconds.
+RETRY_FIRST_DELAY = 0.5
+RETRY_MAX_DELAY = 30.0
+#: Registration answers that retrying cannot fix: the definition itself is wrong.
+_PERMANENT_STATUSES = frozenset({400, 413, 422})
+
+
+class PackRunner:
+    """A registered, polling pack; ``stop()`` finishes the actions in flight."""
+
+    def __init__(self, pack: Pack, api: ApiClient, labels: Mapping[str, str]) -> None:
+        self.pack = pack
+        self.api = api
+        self.labels = {**pack.labels, **labels}
+        self.stopping = threading.Event()
+        self.last_poll: float | None = None
+        self.health_server: HealthServer | None = None
+        self._links: dict[str, str] = {}
+        self._api_links: list[dict[str, Any]] = []
+        self._slots = threading.BoundedSemaphore(pack.max_concurrent_actions)
+        self._in_flight: set[threading.Thread] = set()
+        self._lock = threading.Lock()
+        self._poller = threading.Thread(
+            target=self._poll_loop, name=f"flyte-poll-{pack.name}", daemon=True
+        )
+        self._stopped = threading.Event()
+
+    @property
+    def registered(self) -> bool:
+        """Whether the pack has registered and knows its endpoints."""
+        return bool(self._links)
+
+    @property
+    def api_links(self) -> list[dict[str, Any]]:
+        """The links of the API's ``/v1`` document, found at registration."""
+        return self._api_links
+
+    def start(self, health_port: int | None = None) -> None:
+        """Register (retrying until it works or ``stop()``), then start polling."""
+        if health_port is not None:
+            self._start_health(health_port)
+        self.register()
+        if self.pack.commands and not self.stopping.is_set():
+            self._poller.start()
+
+    def register(self) -> None:
+        """POST the definition to the API, with backoff, until it is accepted.
+
+        Retries forever, as upstream does, except when the API refuses the
+        definition itself (400, 413, 422): that raises ``ApiError``.
+        """
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transient_registration_error),
+            wait=wait_random_exponential(RETRY_FIRST_DELAY, RETRY_MAX_DELAY),
+            stop=stop_when_event_set(self.stopping),
+            sleep=self._pause,
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
+        try:
+            retrying(self._register_once)
+        except ClientError:
+            if not self.stopping.is_set():
+                raise
+
+    def _pause(self, seconds: float) -> None:
+        self.stopping.wait(seconds)
+
+    def _register_once(self) -> None:
+        self._api_links = self.api.discover()
+        packs_url = find_link(self._api_links, REL_PACKS, "the API's /v1 links")
+        body = self.pack.definition(self.labels)
+        answer = self.api.request("POST", packs_url, json=body, expect=(201,)).json()
+        links = answer.get("links", []) if isinstance(answer, dict) else []
+        self._links = {
+            REL_EVENT: find_link(links, REL_EVENT, "the registration answer"),
+            REL_TAKE: find_link(links, REL_TAKE, "the registration answer"),
+        }
+        logger.info("Pack %s registered as %s", self.pack.name, answer.get("id"))
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        logger.warning(
+            "Pack %s registration failed (attempt %d), retrying: %s",
+            self.pack.name,
+            state.attempt_number,
+            state.outcome.exception() if state.outcome else "?",
+        )
+
+    def send_event(self, name: str, payload: Any = None) -> str | None:
+        """Send an event; the API's Location for it, when the API gives one."""
+        response = self.api.request(
+            "POST",
+            self._links[REL_EVENT],
+            json=event_body(Event(name, payload)),
+            expect=(202,),
+        )
+        return response.headers.get("Location")
+
+    def _poll_loop(self) -> None:
+        while not self.stopping.is_set():
+            if not self._slots.acquire(timeout=self.pack.polling_interval):
+                continue
+            action = self._take()
+            if action is None:
+                self._slots.release()
+                self.stopping.wait(self.pack.polling_interval)
+                continue
+            self._dispatch(action)
+
+    def _take(self) -> dict[str, Any] | None:
+        try:
+            response = self.api.request(
+                "POST",
+                self._links[REL_TAKE],
+                content=b"null",
+                headers={"Content-Type": "application/json"},
+                expect=(200, 204),
+            )
+        except ApiError as ex:
+            self._on_take_error(ex)
+            return None
+        except ClientError as ex:
+            logger.warning("Pack %s could not poll: %s", self.pack.name, ex)
+            return None
+        self.last_poll = time.monotonic()
+        if response.status_code == 204:
+            return None
+        action = response.json()
+        if not isinstance(action, dict):
+            logger.error(
+                "Pack %s took an action it cannot read: %r", self.pack.name, action
+            )
+            return None
+        return action
+
+    def _on_take_error(self, ex: ApiError) -> None:
+        if ex.status == 404:
+            # The pack was deleted (dead-pack expiry): register again rather
+            # than exit as the Go client does.
+            logger.warning(
+                "Pack %s is unknown to the API; registering again", self.pack.name
+            )
+            self._links = {}
+            self.register()
+            return
+        logger.warning("Pack %s could not poll: %s", self.pack.name, ex)
+
+    def _dispatch(self, action: dict[str, Any]) -> None:
+        thread = threading.Thread(
+            target=self._run_action, args=(action,), name="flyte-action", daemon=True
+        )
+        with self._lock:
+            self._in_flight.add(thread)
+        thread.start()
+
+    def _run_action(self, action: dict[str, Any]) -> None:
+        try:
+            event = self.handle(action)
+            self._post_result(action, event)
+        finally:
+            with self._lock:
+                self._in_flight.discard(threading.current_thread())
+            self._slots.release()
+
+    def handle(self, action: dict[str, Any]) -> Event:
+        """Run the action's handler; its event, or a FATAL event saying why not."""
+        name = action.get("command")
+        command = self.pack.commands.get(str(name))
+        if command is None:
+            known = sorted(self.pack.commands)
+            return fatal_event(f"no handler for command {name!r}; known: {known}")
+        try:
+            event = command.handler(action.get("input"))
+        except Exception as ex:  # noqa: BLE001 - a failing handler is a FATAL result
+            logger.exception("Pack %s command %s failed", self.pack.name, name)
+            return fatal_event(f"{type(ex).__name__}: {ex}")
+        if not isinstance(event, Event):
+            return fatal_event(f"handler of {name!r} returned {type(event).__name__}")
+        return event
+
+    def _post_result(self, action: dict[str, Any], event: Event) -> None:
+        try:
+            url = find_link(action.get("links", []), REL_RESULT, "the action")
+        except ClientError as ex:
+            logger.error("Pack %s cannot report a result: %s", self.pack.name, ex)
+            return
+        retrying = Retrying(
+            retry=retry_if_exception(_is_transient_result_error),
+            wait=wait_random_exponential(RETRY_FIRST_DELAY, RETRY_MAX_DELAY),
+            stop=stop_after_delay(DEFAULT_RESULT_RETRY_SECONDS),
+            reraise=True,
+        )
+        body = event_body(event)
+        try:
+            retrying(self.api.request, "POST", url, json=body, expect=(202,))
+        except ClientError as ex:
+            logger.error(
+                "Pack %s result %s for %s was not accepted: %s",
+                self.pack.name,
+                event.name,
+                url,
+                ex,
+            )
+
+    def in_flight(self) -> int:
+        """How many handlers are running now."""
+        with self._lock:
+            return len(self._in_flight)
+
+    def stop(self, timeout: float = DEFAULT_SHUTDOWN_SECONDS) -> None:
+        """Stop polling, let running handlers finish and report, then close."""
+        self.stopping.set()
+        if self._poller.is_alive():
+            self._poller.join(timeout)
+        deadline = time.monotonic() + timeout
+        with self._lock:
+            running = list(self._in_flight)
+        for thread in running:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        if self.in_flight():
+            logger.warning(
+                "Pack %s stopped with %d action(s) unfinished; their leases expire",
+                self.pack.name,
+                self.in_flight(),
+            )
+        if self.health_server is not None:
+            self.health_server.stop()
+        self.api.close()
+        self._stopped.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until ``stop()`` has finished; ``False`` on timeout."""
+        return self._stopped.wait(timeout)
+
+    def _start_health(self, port: int) -> None:
+        try:
+            self.health_server = HealthServer(pack_checks(self), port)
+        except OSError as ex:
+            # Two demo packs on one machine both want 8090: keep running.
+            logger.warning(
+                "Pack %s health endpoint not started on port %d (%s); "
+                "set FLYTE_PACK_HEALTH_PORT to another port, or 0 for none",
+                self.pack.name,
+                port,
+                ex.strerror or ex,
+            )
+            return
+        self.health_server.start()
+        logger.info(
+            "Pack %s health on port %d", self.pack.name, self.health_server.port
+        )
+
+
+def event_body(event: Event) -> dict[str, Any]:
+    """The wire shape of an event a pack sends (reference §5.1)."""
+    return {
+        "event": event.name,
+        "payload": event.payload,
+        "createdAt": format_time(utcnow()),
+    }
+
+
+def _is_transient_registration_error(ex: BaseException) -> bool:
+    if isinstance(ex, ApiError):
+        return ex.status not in _PERMANENT_STATUSES
+    return isinstance(ex, ClientError)
+
+
+def _is_transient_result_error(ex: BaseException) -> bool:
+    # A 4xx means the action is gone, another pack's, or no longer PENDING (its
+    # lease expired and another hand-out has it): retrying cannot change that.
+    if isinstance(ex, ApiError):
+        return not 400 <= ex.status < 500
+    return isinstance(ex, ClientError)
+
+
+def start_pack(
+    pack: Pack,
+    config: ClientConfig | None,
+    environ: Mapping[str, str],
+    background: Background | None = None,
+) -> PackRunner:
+    """Build a runner from ``config`` (or the environment) and start it."""
+    config = config or ClientConfig.from_env(environ)
+    runner = PackRunner(pack, ApiClient(config), config.labels)
+    try:
+        runner.start(health_port=config.health_port or None)
+    except BaseException:
+        runner.stop(timeout=0)
+        raise
+    _start_background(runner, background)
+    return runner
+
+
+def _start_background(runner: PackRunner, background: Background | None) -> None:
+    if background is not None and runner.registered:
+        threading.Thread(
+            target=background, args=(runner,), name="flyte-background", daemon=True
+        ).start()
+
+
+def run_pack(
+    pack: Pack,
+    config: ClientConfig | None,
+    environ: Mapping[str, str],
+    background: Background | None = None,
+) -> None:
+    """Run until SIGINT or SIGTERM, then shut down gracefully.
+
+    ``background``, if given, runs in a daemon thread once the pack is
+    registered: the place for a loop that watches something and sends events.
+    """
+    config = config or ClientConfig.from_env(environ)
+    runner = PackRunner(pack, ApiClient(config), config.labels)
+    stop_requested = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        logger.info("Pack %s stopping (signal %d)", pack.name, signum)
+        # Also ends a registration still retrying against an absent API.
+        runner.stopping.set()
+        stop_requested.set()
+
+    previous = {
+        sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        try:
+            runner.start(health_port=config.health_port or None)
+        except BaseException:
+            runner.stop(timeout=0)
+            raise
+        _start_background(runner, background)
+        stop_requested.wait()
+        runner.stop()
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -17,6 +17,8 @@
                                 (all 401, as upstream; never 403)
       ClientError            -> ApiUnreachable, ApiError, LinkNotFound
                                 (raised by the pack SDK and the CLI, never served)
+      ExamplePackError       -> UnknownExample, InvalidRequest, InvalidTimers
+                                (the example packs' options and inputs)
 """
 
 from __future__ import annotations
@@ -245,3 +247,28 @@ class LinkNotFound(ClientError):
     def __init__(self, rel_suffix: str, where: str) -> None:
         super().__init__(f"no link with rel ending {rel_suffix!r} in {where}")
         self.rel_suffix = rel_suffix
+
+
+class ExamplePackError(FlyteError):
+    """An example pack was asked for something it cannot do."""
+
+
+class UnknownExample(ExamplePackError):
+    """No example pack has that name."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        choices = ", ".join(known)
+        super().__init__(f"no example pack is called {name!r}; choose one of {choices}")
+        self.name = name
+
+
+class InvalidRequest(ExamplePackError):
+    """The HTTP pack's input does not describe a request that can be made."""
+
+
+class InvalidTimers(ExamplePackError):
+    """The timer configuration has problems; all of them are listed."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("invalid timer configuration: " + "; ".join(problems))
+        self.problems = problems

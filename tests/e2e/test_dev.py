@@ -6,8 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -15,10 +13,9 @@ import psutil
 import pytest
 
 from flyte.embedded import free_port
-
-#: The issue's bound on start-up: /health answers 200 within this many seconds.
-HEALTHY_WITHIN = 15.0
-STOP_WITHIN = 20.0
+from tests.e2e.devserver import STOP_WITHIN
+from tests.e2e.devserver import start_dev
+from tests.e2e.devserver import wait_healthy
 
 
 def dead_pid() -> int:
@@ -26,37 +23,6 @@ def dead_pid() -> int:
     process = subprocess.Popen(["true"])
     process.wait()
     return process.pid
-
-
-def start_dev(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
-    }
-    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port))
-    flyte = Path(sys.executable).parent / "flyte"
-    command = [str(flyte), "dev", "--mongo-port", str(free_port())]
-    command += ["--redis-port", str(free_port())]
-    with (data_dir / "dev.out").open("wb") as log:
-        return subprocess.Popen(
-            command,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-
-def wait_healthy(base: str, dev: subprocess.Popen[bytes]) -> float:
-    started = time.monotonic()
-    while time.monotonic() - started < HEALTHY_WITHIN:
-        assert dev.poll() is None, "flyte dev exited during start-up"
-        try:
-            with urllib.request.urlopen(f"{base}/health", timeout=1) as resp:
-                if resp.status == 200:
-                    return time.monotonic() - started
-        except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"/health did not answer 200 within {HEALTHY_WITHIN} s")
 
 
 def post_json(url: str, body: dict) -> tuple[int, dict]:

@@ -218,6 +218,8 @@ def live_api(
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(redis_client)}
     deps = Dependencies(stores=stores, queue=queue, health_checks=checks)
     server = wsgi.Server(("127.0.0.1", 0), create_app(settings, deps), numthreads=8)
+    # The accept loop notices stop() only at this interval (0.5 s by default).
+    server.expiration_interval = 0.05
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()

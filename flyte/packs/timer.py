@@ -14,8 +14,8 @@ from datetime import datetime
 
 from flyte.clock import utcnow
 from flyte.errors import ClientError
+from flyte.errors import InvalidTimers
 from flyte.packs import options
-from flyte.packs.schedule import InvalidTimers
 from flyte.packs.schedule import Schedule
 from flyte.packs.schedule import Timer
 from flyte.packs.schedule import load_timers

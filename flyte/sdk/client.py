@@ -105,9 +105,13 @@ def error_detail(response: httpx.Response) -> str:
     except ValueError:
         return response.text.strip()[:500]
     if isinstance(body, dict) and ("title" in body or "description" in body):
-        parts = [str(body.get("title", "")), str(body.get("description", ""))]
-        problems = body.get("problems") or []
-        parts += [_problem(p) for p in problems if isinstance(p, dict)]
+        description = str(body.get("description", ""))
+        problems = [
+            _problem(p) for p in body.get("problems") or [] if isinstance(p, dict)
+        ]
+        # Our descriptions already list the problems; name only the ones they omit.
+        parts = [str(body.get("title", "")), description]
+        parts += [problem for problem in problems if problem not in description]
         return "; ".join(part for part in parts if part)
     return response.text.strip()[:500]
 

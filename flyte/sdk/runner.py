@@ -144,7 +144,8 @@ class PackRunner:
             json=event_body(Event(name, payload)),
             expect=(202,),
         )
-        return response.headers.get("Location")
+        location: str | None = response.headers.get("Location")
+        return location
 
     def _poll_loop(self) -> None:
         while not self.stopping.is_set():

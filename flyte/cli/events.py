@@ -1,0 +1,168 @@
+"""``flyte events``: send an event as a pack would, and see what it did."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flyte.cli.options import parse_pairs
+from flyte.cli.options import parse_payload
+from flyte.cli.output import print_error
+from flyte.cli.output import print_json
+from flyte.cli.session import Session
+from flyte.cli.session import api_path
+from flyte.cli.session import missing_as
+from flyte.clock import format_time
+from flyte.clock import utcnow
+from flyte.errors import EventNotFound
+from flyte.pack import pack_id
+from flyte.sdk.client import ApiClient
+
+#: How long ``--wait`` without a number waits for the event to be processed.
+DEFAULT_WAIT_SECONDS = 30.0
+#: Pause between two polls of a pending event.
+POLL_INTERVAL_SECONDS = 0.2
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
+    """Add ``flyte events send|show``."""
+    events = commands.add_parser("events", help="send events and follow them")
+    actions = events.add_subparsers(dest="action", required=True)
+    send_ = actions.add_parser(
+        "send",
+        parents=[common],
+        help="post an event as the pack PACK (registered first if unknown)",
+    )
+    send_.add_argument("pack", metavar="PACK", help="the pack's name")
+    send_.add_argument("event", metavar="EVENT", help="the event's name")
+    send_.add_argument("--payload", metavar="JSON|@FILE", help="any JSON value")
+    send_.add_argument("--labels", metavar="k=v,k2=v2", help="the pack's labels")
+    send_.add_argument(
+        "--wait",
+        nargs="?",
+        type=float,
+        const=DEFAULT_WAIT_SECONDS,
+        metavar="SECONDS",
+        help=f"wait until it is processed (default {DEFAULT_WAIT_SECONDS:.0f} s)",
+    )
+    send_.set_defaults(handler=send)
+    show_ = actions.add_parser("show", parents=[common], help="what an event did")
+    show_.add_argument("event_id", metavar="EVENT_ID")
+    show_.set_defaults(handler=show)
+
+
+def send(args: argparse.Namespace, session: Session) -> int:
+    """Post the event (local input checked first); print its id, or its outcome."""
+    labels = parse_pairs(args.labels, "--labels")
+    body = event_body(args.event, parse_payload(args.payload))
+    target = pack_id(args.pack, labels)
+    ensure_pack(session.client, args.pack, labels, args.event)
+    response = session.client.request(
+        "POST", api_path("packs", target, "events"), expect=(202,), json=body
+    )
+    accepted = response.json()
+    if args.wait is not None:
+        return wait(session, accepted["id"], args.wait)
+    if session.json:
+        print_json(accepted)
+    else:
+        print(f"sent {args.event} as {target}: event {accepted['id']}")
+        print(response.headers.get("Location", ""))
+    return 0
+
+
+def event_body(event: str, payload: Any) -> dict[str, Any]:
+    """What a pack posts: the event's name, its payload, and the time it is sent."""
+    return {"event": event, "payload": payload, "createdAt": format_time(utcnow())}
+
+
+def ensure_pack(
+    client: ApiClient, name: str, labels: dict[str, str], event: str
+) -> None:
+    """Register a minimal pack unless one is registered; never replace it."""
+    path = api_path("packs", pack_id(name, labels))
+    if client.request("GET", path, expect=(200, 404)).status_code == 200:
+        return
+    pack: dict[str, Any] = {"name": name, "labels": labels, "events": [{"name": event}]}
+    client.request("POST", "/v1/packs", expect=(201,), json=pack)
+
+
+def wait(
+    session: Session,
+    event_id: str,
+    seconds: float,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Poll the event until it is processed; 1 if still pending after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    record = fetch(session, event_id)
+    while record.get("status") == "pending" and time.monotonic() < deadline:
+        sleep(POLL_INTERVAL_SECONDS)
+        record = fetch(session, event_id)
+    _output(session, record)
+    if record.get("status") == "pending":
+        print_error(f"event {event_id!r} is still pending after {seconds:g} s")
+        return 1
+    return 0
+
+
+def show(args: argparse.Namespace, session: Session) -> int:
+    """The event, its status, and per flow the steps it fired or not, and why."""
+    _output(session, fetch(session, args.event_id))
+    return 0
+
+
+def _output(session: Session, record: dict[str, Any]) -> None:
+    if session.json:
+        print_json(record)
+    else:
+        print_event(record)
+
+
+def fetch(session: Session, event_id: str) -> dict[str, Any]:
+    """``GET /v1/events/{id}``; a 404 is EventNotFound."""
+    with missing_as(lambda: EventNotFound(event_id)):
+        record: dict[str, Any] = session.client.get_json(api_path("events", event_id))
+    return record
+
+
+def print_event(record: dict[str, Any]) -> None:
+    """The event page for people: a header, then one block per flow."""
+    pack = record.get("pack") or {}
+    print(f"event    {record.get('event')} ({record.get('id')})")
+    print(f"pack     {pack.get('id')}")
+    print(f"status   {record.get('status')}")
+    print(f"created  {record.get('createdAt')}")
+    if record.get("reason"):
+        print(f"reason   {record['reason']}")
+    if record.get("actionId"):
+        print(f"result of action {record['actionId']}")
+    for flow in record.get("flows") or []:
+        _print_flow(flow)
+    if record.get("status") == "processed" and not record.get("flows"):
+        print("no flow listens to this event")
+
+
+def _print_flow(flow: dict[str, Any]) -> None:
+    print()
+    correlation = flow.get("correlationId")
+    print(f"flow {flow.get('flow')}: {flow.get('kind')}, correlation {correlation}")
+    if flow.get("reason"):
+        print(f"  {flow['reason']}")
+    for step in flow.get("steps") or []:
+        print(f"  {step.get('id')}: {step.get('status')}{_step_detail(step)}")
+
+
+def _step_detail(step: dict[str, Any]) -> str:
+    parts = []
+    if step.get("actionId"):
+        parts.append(f"action {step['actionId']}")
+    if step.get("reason"):
+        parts.append(str(step["reason"]))
+    return " (" + "; ".join(parts) + ")" if parts else ""

@@ -1,0 +1,69 @@
+"""What every API command shares: the client built from the environment and the
+global options, the output mode, and the translation of 404 answers."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from collections.abc import Iterator
+from collections.abc import Mapping
+from contextlib import contextmanager
+from urllib.parse import quote
+
+from flyte.errors import ApiError
+from flyte.errors import NotFound
+from flyte.sdk.client import ApiClient
+from flyte.sdk.config import DEFAULT_LOCAL_API
+from flyte.sdk.config import ClientConfig
+
+
+class Session:
+    """One run of the CLI: the environment, the global options, a lazy client."""
+
+    def __init__(self, args: argparse.Namespace, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+        self.json = bool(getattr(args, "json", False))
+        self._api: str | None = getattr(args, "api", None)
+        self._insecure = bool(getattr(args, "insecure", False))
+        self._client: ApiClient | None = None
+
+    @property
+    def client_environ(self) -> dict[str, str]:
+        """The environment with ``--api`` and ``--insecure`` applied."""
+        environ = dict(self.environ)
+        if self._api:
+            environ["FLYTE_API"] = self._api
+        if self._insecure:
+            environ["FLYTE_API_TLS_VERIFY"] = "false"
+        return environ
+
+    @property
+    def client(self) -> ApiClient:
+        """The API client, configured on first use (a bad setting is a ConfigError)."""
+        if self._client is None:
+            config = ClientConfig.from_env(
+                self.client_environ, default_api=DEFAULT_LOCAL_API
+            )
+            self._client = ApiClient(config)
+        return self._client
+
+    def close(self) -> None:
+        """Close the client's connections, if any were opened."""
+        if self._client is not None:
+            self._client.close()
+
+
+def api_path(*parts: str) -> str:
+    """``/v1/...``, each part percent-encoded (ids may hold reserved characters)."""
+    return "/v1/" + "/".join(quote(part, safe="") for part in parts)
+
+
+@contextmanager
+def missing_as(error: Callable[[], NotFound]) -> Iterator[None]:
+    """Turn a 404 answer into ``error()``, a domain NotFound that names the thing."""
+    try:
+        yield
+    except ApiError as ex:
+        if ex.status == 404:
+            raise error() from ex
+        raise

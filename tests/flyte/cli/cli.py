@@ -1,0 +1,41 @@
+"""Helpers of the CLI tests: run ``flyte`` in-process against an API."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flyte.cli import main
+
+#: Flow files of the tests.
+FLOWS = Path(__file__).resolve().parents[2] / "data" / "flows"
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one ``flyte`` command did."""
+
+    code: int
+    out: str
+    err: str
+
+    def json(self) -> Any:
+        """Stdout, parsed: the one JSON document of ``--json``."""
+        return json.loads(self.out)
+
+
+def flyte(
+    capsys: pytest.CaptureFixture[str],
+    api: str,
+    *args: str,
+    environ: dict[str, str] | None = None,
+) -> Run:
+    """Run ``flyte ARGS`` with ``FLYTE_API=api`` (plus ``environ``)."""
+    capsys.readouterr()
+    code = main(list(args), environ={"FLYTE_API": api, **(environ or {})})
+    captured = capsys.readouterr()
+    return Run(code, captured.out, captured.err)

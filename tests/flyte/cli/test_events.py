@@ -1,0 +1,143 @@
+"""``flyte events``: send an event as a pack, wait for it, show what it did."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.flyte.cli.cli import FLOWS
+from tests.flyte.cli.cli import flyte
+
+#: The one-step flow that fires on MessageSender's SendMessage starting "deploy".
+DEPLOY_ECHO = str(FLOWS / "echo_with_criteria.yaml")
+
+
+def test_send_registers_a_missing_pack_and_prints_where_to_follow_the_event(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = flyte(capsys, live_api, "events", "send", "Bot", "Said", "--payload", "{}")
+    assert run.code == 0, run.err
+    first, location = run.out.splitlines()
+    assert first.startswith("sent Said as Bot: event ")
+    event_id = first.rsplit(" ", 1)[1]
+    assert location == f"{live_api}/v1/events/{event_id}"
+    pack = httpx.get(f"{live_api}/v1/packs/Bot").json()
+    assert pack["events"] == [{"name": "Said"}]
+
+
+def test_send_never_replaces_an_existing_registration(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    registration = {"name": "Bot", "commands": [{"name": "Do", "events": ["Done"]}]}
+    assert httpx.post(f"{live_api}/v1/packs", json=registration).status_code == 201
+    assert flyte(capsys, live_api, "events", "send", "Bot", "Said").code == 0
+    pack = httpx.get(f"{live_api}/v1/packs/Bot").json()
+    assert [c["name"] for c in pack["commands"]] == ["Do"]
+    assert "events" not in pack
+
+
+def test_send_with_labels_posts_as_the_labelled_pack(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    labels = ("--labels", "team=ops,env=dev")
+    run = flyte(capsys, live_api, "events", "send", "Bot", "Said", *labels, "--json")
+    assert run.code == 0
+    event = httpx.get(run.json()["links"][0]["href"]).json()
+    assert event["pack"] == {
+        "id": "Bot.env.dev.team.ops",
+        "name": "Bot",
+        "labels": {"env": "dev", "team": "ops"},
+    }
+
+
+def test_send_reads_the_payload_from_a_file(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    payload = tmp_path / "payload.json"
+    payload.write_text(json.dumps({"text": "hello"}))
+    args = ("events", "send", "Bot", "Said", "--payload", f"@{payload}", "--json")
+    run = flyte(capsys, live_api, *args)
+    assert httpx.get(run.json()["links"][0]["href"]).json()["payload"] == {
+        "text": "hello"
+    }
+
+
+@pytest.mark.parametrize(
+    ("option", "problem"),
+    [
+        (("--payload", "{not json"), "--payload: not valid JSON: "),
+        (("--payload", "@/no/such/file"), "--payload: cannot read /no/such/file"),
+        (("--labels", "env"), "--labels: 'env' is not key=value"),
+    ],
+    ids=["bad JSON", "missing file", "bad labels"],
+)
+def test_send_with_bad_local_input_exits_2_and_sends_nothing(
+    live_api: str,
+    capsys: pytest.CaptureFixture[str],
+    option: tuple[str, str],
+    problem: str,
+) -> None:
+    run = flyte(capsys, live_api, "events", "send", "Bot", "Said", *option)
+    assert run.code == 2
+    assert run.err.startswith("flyte: invalid ") and problem in run.err
+    assert httpx.get(f"{live_api}/v1/packs").json()["packs"] == []
+
+
+def test_send_wait_prints_what_the_event_did_once_processed(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a flow that fires on MessageSender's SendMessage starting with "deploy"
+    assert flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO).code == 0
+    # When such an event is sent and waited for
+    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"deploy"')
+    run = flyte(capsys, live_api, *args, "--wait", "20")
+    # Then the step that fired is shown with its action
+    assert run.code == 0, run.err
+    assert "status   processed" in run.out
+    assert "flow deploy_echo: started, correlation " in run.out
+    assert "  echo: fired (action " in run.out
+
+
+def test_send_wait_json_prints_the_processed_event(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO)
+    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"nope"')
+    run = flyte(capsys, live_api, *args, "--wait", "--json")
+    event = run.json()
+    assert event["status"] == "processed"
+    assert event["flows"][0]["steps"] == [
+        {"id": "echo", "status": "skipped", "reason": "criteria false"}
+    ]
+
+
+def test_show_prints_the_event_and_why_each_step_did_not_fire(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO)
+    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"no"')
+    event_id = flyte(capsys, live_api, *args, "--wait", "--json").json()["id"]
+    run = flyte(capsys, live_api, "events", "show", event_id)
+    assert run.code == 0
+    assert run.out.startswith(f"event    SendMessage ({event_id})\n")
+    assert "pack     MessageSender\n" in run.out
+    assert "  echo: skipped (criteria false)" in run.out
+
+
+def test_show_json_is_the_apis_document(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sent = flyte(capsys, live_api, "events", "send", "Bot", "Said", "--json").json()
+    run = flyte(capsys, live_api, "events", "show", sent["id"], "--json")
+    assert run.json()["id"] == sent["id"]
+    assert run.json()["event"] == "Said"
+
+
+def test_show_of_an_unknown_event_exits_1(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = flyte(capsys, live_api, "events", "show", "nope")
+    assert (run.code, run.err) == (1, "flyte: event 'nope' not found\n")

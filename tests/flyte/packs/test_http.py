@@ -82,7 +82,9 @@ class Peer(BaseHTTPRequestHandler):
 def peer() -> Iterator[str]:
     """The root URL of a real HTTP server on a free port."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), Peer)
-    server.daemon_threads = True
+    # server_close() then waits for every handler, so none (the slow one, whose
+    # client gave up) writes its error into the next test's output.
+    server.daemon_threads = False
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"

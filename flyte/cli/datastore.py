@@ -13,6 +13,7 @@ from flyte.cli.output import print_table
 from flyte.cli.output import write_bytes
 from flyte.cli.session import Session
 from flyte.cli.session import api_path
+from flyte.cli.session import delete_document
 from flyte.cli.session import missing_as
 from flyte.errors import DatastoreItemNotFound
 
@@ -113,8 +114,6 @@ def list_items(args: argparse.Namespace, session: Session) -> int:
 
 def delete(args: argparse.Namespace, session: Session) -> int:
     """Remove an item; flows that read it get an error from then on."""
-    with missing_as(lambda: DatastoreItemNotFound(args.key)):
-        session.client.request("DELETE", api_path("datastore", args.key), expect=(204,))
-    if not session.json:
-        print(f"deleted {args.key}")
-    return 0
+    path = api_path("datastore", args.key)
+    missing = DatastoreItemNotFound(args.key)
+    return delete_document(session, path, missing, f"deleted {args.key}")

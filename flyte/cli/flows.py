@@ -9,11 +9,10 @@ from typing import Any
 from flyte.cli.output import print_error
 from flyte.cli.output import print_json
 from flyte.cli.output import print_table
-from flyte.cli.output import print_yaml
-from flyte.cli.output import without_links
 from flyte.cli.session import Session
 from flyte.cli.session import api_path
-from flyte.cli.session import missing_as
+from flyte.cli.session import delete_document
+from flyte.cli.session import show_document
 from flyte.errors import FlowNotFound
 from flyte.errors import Problem
 from flyte.errors import ValidationError
@@ -112,19 +111,11 @@ def list_flows(args: argparse.Namespace, session: Session) -> int:
 
 def get(args: argparse.Namespace, session: Session) -> int:
     """The latest version of a flow: YAML that ``apply`` takes back, or the JSON."""
-    with missing_as(lambda: FlowNotFound(args.name)):
-        body = session.client.get_json(api_path("flows", args.name))
-    if session.json:
-        print_json(body)
-    else:
-        print_yaml(without_links(body))
-    return 0
+    path = api_path("flows", args.name)
+    return show_document(session, path, FlowNotFound(args.name))
 
 
 def delete(args: argparse.Namespace, session: Session) -> int:
     """Delete a flow; running correlations finish on their version."""
-    with missing_as(lambda: FlowNotFound(args.name)):
-        session.client.request("DELETE", api_path("flows", args.name), expect=(204,))
-    if not session.json:
-        print(f"deleted flow {args.name}")
-    return 0
+    path, missing = api_path("flows", args.name), FlowNotFound(args.name)
+    return delete_document(session, path, missing, f"deleted flow {args.name}")

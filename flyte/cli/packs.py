@@ -9,11 +9,10 @@ from typing import Any
 from flyte.cli.output import format_labels
 from flyte.cli.output import print_json
 from flyte.cli.output import print_table
-from flyte.cli.output import print_yaml
-from flyte.cli.output import without_links
 from flyte.cli.session import Session
 from flyte.cli.session import api_path
-from flyte.cli.session import missing_as
+from flyte.cli.session import delete_document
+from flyte.cli.session import show_document
 from flyte.errors import PackNotFound
 
 
@@ -78,22 +77,14 @@ def _pack_row(pack: dict[str, Any]) -> tuple[str, ...]:
 
 def get(args: argparse.Namespace, session: Session) -> int:
     """One pack, with its commands and events: YAML, or the JSON."""
-    with missing_as(lambda: PackNotFound(args.pack_id)):
-        body = session.client.get_json(api_path("packs", args.pack_id))
-    if session.json:
-        print_json(body)
-    else:
-        print_yaml(without_links(body))
-    return 0
+    path = api_path("packs", args.pack_id)
+    return show_document(session, path, PackNotFound(args.pack_id))
 
 
 def delete(args: argparse.Namespace, session: Session) -> int:
     """Remove a pack's registration."""
-    with missing_as(lambda: PackNotFound(args.pack_id)):
-        session.client.request("DELETE", api_path("packs", args.pack_id), expect=(204,))
-    if not session.json:
-        print(f"deleted pack {args.pack_id}")
-    return 0
+    path, missing = api_path("packs", args.pack_id), PackNotFound(args.pack_id)
+    return delete_document(session, path, missing, f"deleted pack {args.pack_id}")
 
 
 def run(args: argparse.Namespace, session: Session) -> int:

@@ -10,6 +10,9 @@ from collections.abc import Mapping
 from contextlib import contextmanager
 from urllib.parse import quote
 
+from flyte.cli.output import print_json
+from flyte.cli.output import print_yaml
+from flyte.cli.output import without_links
 from flyte.errors import ApiError
 from flyte.errors import NotFound
 from flyte.sdk.client import ApiClient
@@ -67,3 +70,23 @@ def missing_as(error: Callable[[], NotFound]) -> Iterator[None]:
         if ex.status == 404:
             raise error() from ex
         raise
+
+
+def show_document(session: Session, path: str, missing: NotFound) -> int:
+    """GET one document: its JSON with ``--json``, else YAML without its links."""
+    with missing_as(lambda: missing):
+        body = session.client.get_json(path)
+    if session.json:
+        print_json(body)
+    else:
+        print_yaml(without_links(body))
+    return 0
+
+
+def delete_document(session: Session, path: str, missing: NotFound, done: str) -> int:
+    """DELETE one document (204), saying ``done`` unless ``--json``."""
+    with missing_as(lambda: missing):
+        session.client.request("DELETE", path, expect=(204,))
+    if not session.json:
+        print(done)
+    return 0

@@ -27,6 +27,7 @@ from flyte.clock import format_time
 from flyte.clock import utcnow
 from flyte.errors import ApiError
 from flyte.errors import ClientError
+from flyte.errors import LinkNotFound
 from flyte.sdk.client import REL_EVENT
 from flyte.sdk.client import REL_PACKS
 from flyte.sdk.client import REL_RESULT
@@ -113,6 +114,11 @@ class PackRunner:
             if not self.stopping.is_set():
                 raise
 
+    def _link(self, rel: str) -> str:
+        if rel not in self._links:
+            raise LinkNotFound(rel, f"pack {self.pack.name}: it is not registered")
+        return self._links[rel]
+
     def _pause(self, seconds: float) -> None:
         self.stopping.wait(seconds)
 
@@ -121,7 +127,9 @@ class PackRunner:
         packs_url = find_link(self._api_links, REL_PACKS, "the API's /v1 links")
         body = self.pack.definition(self.labels)
         answer = self.api.request("POST", packs_url, json=body, expect=(201,)).json()
-        links = answer.get("links", []) if isinstance(answer, dict) else []
+        if not isinstance(answer, dict):
+            answer = {}
+        links = answer.get("links", [])
         self._links = {
             REL_EVENT: find_link(links, REL_EVENT, "the registration answer"),
             REL_TAKE: find_link(links, REL_TAKE, "the registration answer"),
@@ -140,7 +148,7 @@ class PackRunner:
         """Send an event; the API's Location for it, when the API gives one."""
         response = self.api.request(
             "POST",
-            self._links[REL_EVENT],
+            self._link(REL_EVENT),
             json=event_body(Event(name, payload)),
             expect=(202,),
         )
@@ -151,7 +159,11 @@ class PackRunner:
         while not self.stopping.is_set():
             if not self._slots.acquire(timeout=self.pack.polling_interval):
                 continue
-            action = self._take()
+            try:
+                action = self._take()
+            except Exception:  # noqa: BLE001 - the loop must outlive any one poll
+                logger.exception("Pack %s poll failed", self.pack.name)
+                action = None
             if action is None:
                 self._slots.release()
                 self.stopping.wait(self.pack.polling_interval)
@@ -162,7 +174,7 @@ class PackRunner:
         try:
             response = self.api.request(
                 "POST",
-                self._links[REL_TAKE],
+                self._link(REL_TAKE),
                 content=b"null",
                 headers={"Content-Type": "application/json"},
                 expect=(200, 204),
@@ -187,11 +199,11 @@ class PackRunner:
     def _on_take_error(self, ex: ApiError) -> None:
         if ex.status == 404:
             # The pack was deleted (dead-pack expiry): register again rather
-            # than exit as the Go client does.
+            # than exit as the Go client does. The old links stay meanwhile, so
+            # a send_event() from another thread fails with an answer, not a crash.
             logger.warning(
                 "Pack %s is unknown to the API; registering again", self.pack.name
             )
-            self._links = {}
             self.register()
             return
         logger.warning("Pack %s could not poll: %s", self.pack.name, ex)
@@ -334,16 +346,19 @@ def start_pack(
     """Build a runner from ``config`` (or the environment) and start it."""
     config = config or ClientConfig.from_env(environ)
     runner = PackRunner(pack, ApiClient(config), config.labels)
+    _start(runner, config, background)
+    return runner
+
+
+def _start(
+    runner: PackRunner, config: ClientConfig, background: Background | None
+) -> None:
+    """Start ``runner``, then ``background``; a failed start leaves nothing open."""
     try:
         runner.start(health_port=config.health_port or None)
     except BaseException:
         runner.stop(timeout=0)
         raise
-    _start_background(runner, background)
-    return runner
-
-
-def _start_background(runner: PackRunner, background: Background | None) -> None:
     if background is not None and runner.registered:
         threading.Thread(
             target=background, args=(runner,), name="flyte-background", daemon=True
@@ -375,12 +390,7 @@ def run_pack(
         sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
     }
     try:
-        try:
-            runner.start(health_port=config.health_port or None)
-        except BaseException:
-            runner.stop(timeout=0)
-            raise
-        _start_background(runner, background)
+        _start(runner, config, background)
         stop_requested.wait()
         runner.stop()
     finally:

@@ -114,3 +114,15 @@ def test_every_request_carries_the_jwt_as_a_bearer_token(
         runner.stop()
     authorizations = {r.headers.get("Authorization") for r in upstream.state.requests}
     assert authorizations == {"Bearer header.payload.signature"}
+
+
+def test_a_garbled_take_answer_does_not_stop_the_poll_loop(
+    upstream: UpstreamServer,
+) -> None:
+    upstream.state.garbled_takes = 1
+    upstream.state.queue_action("a1", "Echo", "after")
+    runner = start(echo_pack(), upstream)
+    try:
+        wait_until(lambda: upstream.state.posted("/actions/a1/result"))
+    finally:
+        runner.stop()

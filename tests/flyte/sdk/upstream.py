@@ -36,6 +36,7 @@ class Upstream:
 
     base: str = ""
     failing_registrations: int = 0
+    garbled_takes: int = 0
     health_status: int = 200
     actions: deque[dict[str, Any]] = field(default_factory=deque)
     requests: list[Recorded] = field(default_factory=list)
@@ -140,7 +141,13 @@ class UpstreamHandler(BaseHTTPRequestHandler):
 
     def _take(self) -> None:
         with self.state.lock:
-            action = self.state.actions.popleft() if self.state.actions else None
+            garbled = self.state.garbled_takes > 0
+            self.state.garbled_takes -= garbled
+            queued = self.state.actions and not garbled
+            action = self.state.actions.popleft() if queued else None
+        if garbled:
+            self._garble()
+            return
         if action is None:
             self._answer(204)
             return
@@ -149,6 +156,12 @@ class UpstreamHandler(BaseHTTPRequestHandler):
         rel = f"{self.state.base}/swagger#/actionResult"
         body = {"command": action["command"], "input": action["input"]}
         self._answer(200, {**body, "links": [{"href": result, "rel": rel}]})
+
+    def _garble(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "8")
+        self.end_headers()
+        self.wfile.write(b"not json")
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass

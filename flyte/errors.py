@@ -17,7 +17,8 @@
                                 (all 401, as upstream; never 403)
       ClientError            -> ApiUnreachable, ApiError, LinkNotFound
                                 (raised by the pack SDK and the CLI, never served)
-      ExamplePackError       -> UnknownExample, InvalidRequest, InvalidTimers
+      ExamplePackError       -> UnknownExample, InvalidRequest (-> HostNotAllowed),
+                                InvalidTimers
                                 (the example packs' options and inputs)
 """
 
@@ -264,6 +265,10 @@ class UnknownExample(ExamplePackError):
 
 class InvalidRequest(ExamplePackError):
     """The HTTP pack's input does not describe a request that can be made."""
+
+
+class HostNotAllowed(InvalidRequest):
+    """The request, or one of its redirects, goes to a host not in the allow-list."""
 
 
 class InvalidTimers(ExamplePackError):

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from flyte import __version__
+from flyte.errors import HostNotAllowed
 from flyte.errors import InvalidRequest
 from flyte.packs import options
 from flyte.packs.http_input import Request
@@ -34,10 +35,6 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 #: Bytes of a response body kept; the rest is not read.
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 USER_AGENT = f"flyte-http-pack/{__version__}"
-
-
-class HostNotAllowed(InvalidRequest):
-    """The request, or one of its redirects, goes to a host not in the allow-list."""
 
 
 @dataclass(frozen=True)

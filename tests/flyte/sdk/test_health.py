@@ -90,32 +90,29 @@ def test_a_running_pack_reports_api_registration_polling_and_its_own_checks(
     assert all(check["healthy"] for check in body.values())
 
 
+def health_of_running(pack: Pack, upstream: UpstreamServer) -> httpx.Response:
+    """What the health endpoint of ``pack``, running against ``upstream``, says."""
+    config = ClientConfig(api_url=upstream.root, health_port=free_port())
+    runner = pack.start(config)
+    try:
+        assert runner.health_server is not None
+        return get(runner.health_server)
+    finally:
+        runner.stop()
+
+
 def test_an_unhealthy_api_makes_the_pack_unhealthy_unlike_upstream(
     upstream: UpstreamServer,
 ) -> None:
     upstream.state.health_status = 500
-    runner = pack_with_check(True).start(
-        ClientConfig(api_url=upstream.root, health_port=free_port())
-    )
-    try:
-        assert runner.health_server is not None
-        response = get(runner.health_server)
-    finally:
-        runner.stop()
+    response = health_of_running(pack_with_check(True), upstream)
     assert response.status_code == 500
     assert response.json()["FlyteApi"]["healthy"] is False
     assert "answered 500" in response.json()["FlyteApi"]["status"]
 
 
 def test_a_packs_own_failing_check_makes_it_unhealthy(upstream: UpstreamServer) -> None:
-    runner = pack_with_check(False).start(
-        ClientConfig(api_url=upstream.root, health_port=free_port())
-    )
-    try:
-        assert runner.health_server is not None
-        response = get(runner.health_server)
-    finally:
-        runner.stop()
+    response = health_of_running(pack_with_check(False), upstream)
     assert response.status_code == 500
     assert response.json()["Upstream"] == {"healthy": False, "status": "unreachable"}
 

@@ -38,6 +38,7 @@ class ConfigError(FlyteError):
     def __init__(self, variable: str, message: str) -> None:
         super().__init__(f"{variable}: {message}")
         self.variable = variable
+        self.reason = message
 
 
 class NotFound(FlyteError):

@@ -6,22 +6,19 @@ import json
 from pathlib import Path
 from typing import Any
 
+from flyte.errors import ConfigError
 from flyte.errors import Problem
 from flyte.errors import ValidationError
+from flyte.sdk.config import parse_labels
 
 
 def parse_pairs(raw: str | None, option: str) -> dict[str, str]:
-    """``k=v,k2=v2`` into a dict; anything that is not a pair is a ValidationError."""
-    pairs: dict[str, str] = {}
-    for item in (raw or "").split(","):
-        if not item.strip():
-            continue
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            problem = Problem(option, f"{item.strip()!r} is not key=value")
-            raise ValidationError(option.lstrip("-"), [problem])
-        pairs[key.strip()] = value.strip()
-    return pairs
+    """``k=v,k2=v2`` as FLYTE_LABELS is read; anything else is a ValidationError."""
+    try:
+        return parse_labels(raw or "", source=option)
+    except ConfigError as ex:
+        problem = Problem(option, ex.reason)
+        raise ValidationError(option.lstrip("-"), [problem]) from ex
 
 
 def parse_payload(raw: str | None, option: str = "--payload") -> Any:

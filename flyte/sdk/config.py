@@ -62,15 +62,18 @@ def _api_url(environ: Mapping[str, str], default: str | None) -> str:
     return url.rstrip("/")
 
 
-def parse_labels(raw: str) -> dict[str, str]:
-    """Parse ``k=v,k2=v2`` as upstream does: pairs trimmed, anything else an error."""
+def parse_labels(raw: str, source: str = "FLYTE_LABELS") -> dict[str, str]:
+    """Parse ``k=v,k2=v2`` as upstream does: pairs trimmed, anything else an error.
+
+    ``source`` names where the text came from in the ``ConfigError``.
+    """
     labels: dict[str, str] = {}
     if not raw.strip():
         return labels
     for pair in raw.split(","):
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ConfigError("FLYTE_LABELS", f"{pair!r} is not key=value")
+            raise ConfigError(source, f"{pair.strip()!r} is not key=value")
         labels[key.strip()] = value.strip()
     return labels
 

@@ -19,9 +19,9 @@ from flyte.packs.chat import chat_loop
 from flyte.packs.chat import received_payload
 from flyte.packs.chat import send_message
 from flyte.sdk import Event
-from tests.flyte.packs.live import post_flow
-from tests.flyte.packs.live import start
-from tests.flyte.packs.live import wait_for_action
+from tests.live import post_flow
+from tests.live import start
+from tests.live import wait_for_action
 
 ECHO_FLOW = {
     "name": "chat-echo",

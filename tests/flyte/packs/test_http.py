@@ -21,9 +21,9 @@ from flyte.packs.http import HttpSettings
 from flyte.packs.http import build_pack
 from flyte.packs.http_input import parse_request
 from flyte.sdk import Event
-from tests.flyte.packs.live import post_flow
-from tests.flyte.packs.live import start
-from tests.flyte.packs.live import wait_for_action
+from tests.live import post_flow
+from tests.live import start
+from tests.live import wait_for_action
 
 
 class Peer(BaseHTTPRequestHandler):

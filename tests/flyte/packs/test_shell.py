@@ -10,9 +10,9 @@ import httpx
 from flyte.packs.shell import ShellSettings
 from flyte.packs.shell import build_pack
 from flyte.sdk import Event
-from tests.flyte.packs.live import post_flow
-from tests.flyte.packs.live import start
-from tests.flyte.packs.live import wait_for_action
+from tests.live import post_flow
+from tests.live import start
+from tests.live import wait_for_action
 
 
 def run(script: object, **settings: object) -> Event:

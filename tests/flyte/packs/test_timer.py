@@ -17,9 +17,9 @@ from flyte.packs.schedule import Timer
 from flyte.packs.schedule import load_timers
 from flyte.packs.shell import build_pack as build_shell
 from tests.conftest import FakeClock
-from tests.flyte.packs.live import post_flow
-from tests.flyte.packs.live import start
-from tests.flyte.packs.live import wait_for_action
+from tests.live import post_flow
+from tests.live import start
+from tests.live import wait_for_action
 
 NIGHTLY = Timer("nightly", "0 2 * * *", payload={"job": "backup"})
 

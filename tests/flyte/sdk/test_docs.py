@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
-from flyte.sdk import ClientConfig
 from flyte.sdk import Event
 from flyte.sdk import Pack
+from tests.live import post_flow
+from tests.live import start
+from tests.live import wait_for_action
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -51,30 +51,18 @@ def test_the_greeter_greets_through_a_flow_using_the_docs_command(
     found = re.search(r"```yaml\n(command:.*?)```", doc, flags=re.DOTALL)
     assert found, "docs/packs.md lost its command example"
     command = yaml.safe_load(found[1])["command"]
+    joined = {"packName": "Greeter", "name": "Joined"}
     flow = {
         "name": "greet",
-        "steps": [
-            {
-                "id": "greet",
-                "event": {"packName": "Greeter", "name": "Joined"},
-                "command": command,
-            }
-        ],
+        "steps": [{"id": "greet", "event": joined, "command": command}],
     }
-    assert httpx.post(f"{live_api}/v1/flows", json=flow).status_code == 201
+    post_flow(live_api, flow)
     pack = load_greeter()
     pack.polling_interval = 0.5  # the doc's 5 s would only slow the test
-    runner = pack.start(ClientConfig(api_url=live_api, health_port=0))
+    runner = start(pack, live_api)
     try:
         runner.send_event("Joined", {"user": {"name": "ana"}})
-        deadline = time.monotonic() + 10
-        while True:
-            body = httpx.get(f"{live_api}/v1/audit/flows?flowName=greet").json()
-            actions = [a for f in body["flows"] for a in f["actions"].values()]
-            if actions and actions[0]["state"]["value"] == "SUCCESS":
-                break
-            assert time.monotonic() < deadline, actions
-            time.sleep(0.05)
+        action = wait_for_action(live_api, "greet", "greet")
     finally:
         runner.stop()
-    assert actions[0]["result"]["payload"] == {"greeting": "Hello, ana!"}
+    assert action["result"]["payload"] == {"greeting": "Hello, ana!"}

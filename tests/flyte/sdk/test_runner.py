@@ -11,53 +11,35 @@ import httpx
 import pytest
 
 from flyte.errors import ApiError
-from flyte.sdk import ClientConfig
 from flyte.sdk import Event
 from flyte.sdk import Pack
-from flyte.sdk.runner import PackRunner
+from tests.live import actions_of
+from tests.live import post_flow
+from tests.live import start
+from tests.live import wait_for_actions
 
 #: Long enough that a test passing quickly proves the loop did not wait for it.
 SLOW_POLL = 5.0
 
 
 def apply_flow(api: str, name: str, command: str = "Echo") -> None:
-    flow = {
-        "name": name,
-        "steps": [
-            {
-                "id": "run",
-                "event": {"packName": "Echo", "name": "Go"},
-                "command": {
-                    "packName": "Echo",
-                    "name": command,
-                    "input": "{{ Event.Payload }}",
-                },
-            }
-        ],
-    }
-    response = httpx.post(f"{api}/v1/flows", json=flow)
-    assert response.status_code == 201, response.text
-
-
-def actions(api: str, flow: str) -> list[dict[str, Any]]:
-    body = httpx.get(f"{api}/v1/audit/flows", params={"flowName": flow}).json()
-    return [a for execution in body["flows"] for a in execution["actions"].values()]
-
-
-def wait_for(
-    api: str, flow: str, count: int, states: set[str], seconds: float = 10
-) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + seconds
-    while True:
-        found = [a for a in actions(api, flow) if a["state"]["value"] in states]
-        if len(found) >= count:
-            return found
-        assert time.monotonic() < deadline, f"only {found} of {count} in {states}"
-        time.sleep(0.05)
-
-
-def start(pack: Pack, api: str) -> PackRunner:
-    return pack.start(ClientConfig(api_url=api, health_port=0))
+    post_flow(
+        api,
+        {
+            "name": name,
+            "steps": [
+                {
+                    "id": "run",
+                    "event": {"packName": "Echo", "name": "Go"},
+                    "command": {
+                        "packName": "Echo",
+                        "name": command,
+                        "input": "{{ Event.Payload }}",
+                    },
+                }
+            ],
+        },
+    )
 
 
 def echo_pack(handler: Callable[[Any], Event] | None = None, **options: Any) -> Pack:
@@ -76,7 +58,7 @@ def test_a_flow_runs_through_the_pack_and_the_result_is_recorded(live_api: str) 
     try:
         location = runner.send_event("Go", {"n": 1})
         assert location and "/v1/events/" in location
-        (action,) = wait_for(live_api, "echo", 1, {"SUCCESS"})
+        (action,) = wait_for_actions(live_api, "echo", 1, {"SUCCESS"})
     finally:
         runner.stop()
     assert action["result"]["event"] == "Echoed"
@@ -91,7 +73,7 @@ def test_a_handler_that_raises_produces_a_fatal_event_saying_why(live_api: str) 
     runner = start(echo_pack(explode, polling_interval=0.5), live_api)
     try:
         runner.send_event("Go", None)
-        (action,) = wait_for(live_api, "explodes", 1, {"FATAL"})
+        (action,) = wait_for_actions(live_api, "explodes", 1, {"FATAL"})
     finally:
         runner.stop()
     assert action["result"]["event"] == "FATAL"
@@ -103,7 +85,7 @@ def test_an_unknown_command_produces_a_fatal_event(live_api: str) -> None:
     runner = start(echo_pack(polling_interval=0.5), live_api)
     try:
         runner.send_event("Go", None)
-        (action,) = wait_for(live_api, "unknown", 1, {"FATAL"})
+        (action,) = wait_for_actions(live_api, "unknown", 1, {"FATAL"})
     finally:
         runner.stop()
     assert "no handler for command 'Teleport'" in action["result"]["payload"]
@@ -115,13 +97,13 @@ def test_the_loop_polls_again_at_once_after_an_action(live_api: str) -> None:
     for n in range(4):
         sender.send_event("Go", n)
     sender.stop()
-    wait_for(live_api, "burst", 4, {"NEW"})
+    wait_for_actions(live_api, "burst", 4, {"NEW"})
     started = time.monotonic()
     runner = start(
         echo_pack(polling_interval=SLOW_POLL, max_concurrent_actions=1), live_api
     )
     try:
-        wait_for(live_api, "burst", 4, {"SUCCESS"})
+        wait_for_actions(live_api, "burst", 4, {"SUCCESS"})
         elapsed = time.monotonic() - started
     finally:
         runner.stop()
@@ -152,12 +134,12 @@ def test_no_more_handlers_run_at_once_than_allowed_and_the_rest_stay_new(
     try:
         for n in range(5):
             runner.send_event("Go", n)
-        wait_for(live_api, "bounded", 2, {"PENDING"})
+        wait_for_actions(live_api, "bounded", 2, {"PENDING"})
         time.sleep(1.2)  # more than two polling intervals
-        states = sorted(a["state"]["value"] for a in actions(live_api, "bounded"))
+        states = sorted(a["state"]["value"] for a in actions_of(live_api, "bounded"))
         assert states == ["NEW", "NEW", "NEW", "PENDING", "PENDING"]
         release.set()
-        wait_for(live_api, "bounded", 5, {"SUCCESS"})
+        wait_for_actions(live_api, "bounded", 5, {"SUCCESS"})
     finally:
         release.set()
         runner.stop()
@@ -183,7 +165,7 @@ def test_stopping_finishes_and_reports_the_actions_in_flight(live_api: str) -> N
     assert stopper.is_alive(), "stop() returned while a handler was running"
     release.set()
     stopper.join(10)
-    states = sorted(a["state"]["value"] for a in actions(live_api, "graceful"))
+    states = sorted(a["state"]["value"] for a in actions_of(live_api, "graceful"))
     assert states == ["NEW", "SUCCESS"]
     assert runner.wait(0)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
 
+import falcon
 import pytest
 import redis
 from cheroot import wsgi
@@ -217,15 +219,24 @@ def live_api(
     """
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(redis_client)}
     deps = Dependencies(stores=stores, queue=queue, health_checks=checks)
-    server = wsgi.Server(("127.0.0.1", 0), create_app(settings, deps), numthreads=8)
+    with serve(create_app(settings, deps)) as url:
+        yield url
+
+
+@contextmanager
+def serve(app: falcon.App) -> Iterator[str]:
+    """Serve ``app`` over HTTP on a free port in a thread; yields its root URL."""
+    server = wsgi.Server(("127.0.0.1", 0), app, numthreads=8)
     # The accept loop notices stop() only at this interval (0.5 s by default).
     server.expiration_interval = 0.05
     server.prepare()
     thread = threading.Thread(target=server.serve, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{server.bind_addr[1]}"
-    server.stop()
-    thread.join(timeout=5)
+    try:
+        yield f"http://127.0.0.1:{server.bind_addr[1]}"
+    finally:
+        server.stop()
+        thread.join(timeout=5)
 
 
 def drain(broker: RedisBroker, worker: Worker) -> None:

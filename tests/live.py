@@ -27,9 +27,11 @@ def start(pack: Pack, api: str) -> PackRunner:
     return pack.start(ClientConfig(api_url=api, health_port=0))
 
 
-def actions_of(api: str, flow: str) -> list[dict[str, Any]]:
+def actions_of(api: str, flow: str, token: str | None = None) -> list[dict[str, Any]]:
     """Every action of every execution of ``flow``, from the audit."""
-    answer = httpx.get(f"{api}/v1/audit/flows", params={"flowName": flow})
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    params = {"flowName": flow}
+    answer = httpx.get(f"{api}/v1/audit/flows", params=params, headers=headers)
     return [a for e in answer.json()["flows"] for a in e["actions"].values()]
 
 
@@ -39,13 +41,14 @@ def wait_for_actions(
     count: int,
     states: frozenset[str] | set[str],
     step: str | None = None,
+    token: str | None = None,
 ) -> list[dict[str, Any]]:
     """At least ``count`` actions of ``flow`` (of ``step``) in one of ``states``."""
     deadline = time.monotonic() + WAIT_SECONDS
     while True:
         found = [
             a
-            for a in actions_of(api, flow)
+            for a in actions_of(api, flow, token)
             if a["state"]["value"] in states and step in (None, a["stepId"])
         ]
         if len(found) >= count:
@@ -54,6 +57,8 @@ def wait_for_actions(
         time.sleep(0.05)
 
 
-def wait_for_action(api: str, flow: str, step: str) -> dict[str, Any]:
+def wait_for_action(
+    api: str, flow: str, step: str, token: str | None = None
+) -> dict[str, Any]:
     """The action of ``step`` in an execution of ``flow``, once one has finished."""
-    return wait_for_actions(api, flow, 1, FINISHED, step)[0]
+    return wait_for_actions(api, flow, 1, FINISHED, step, token)[0]

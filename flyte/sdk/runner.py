@@ -52,8 +52,9 @@ Background = Callable[["PackRunner"], None]
 #: Backoff between attempts to register or to report a result, in seconds.
 RETRY_FIRST_DELAY = 0.5
 RETRY_MAX_DELAY = 30.0
-#: Registration answers that retrying cannot fix: the definition itself is wrong.
-_PERMANENT_STATUSES = frozenset({400, 413, 422})
+#: Registration answers that retrying cannot fix: the definition is wrong (400,
+#: 413, 422), or the token (FLYTE_JWT) is missing or not allowed (401, 403).
+_PERMANENT_STATUSES = frozenset({400, 401, 403, 413, 422})
 
 
 class PackRunner:
@@ -98,7 +99,8 @@ class PackRunner:
         """POST the definition to the API, with backoff, until it is accepted.
 
         Retries forever, as upstream does, except when the API refuses the
-        definition itself (400, 413, 422): that raises ``ApiError``.
+        definition or the token (400, 401, 403, 413, 422): that raises
+        ``ApiError``, since no retry can change the answer.
         """
         retrying = Retrying(
             retry=retry_if_exception(_is_transient_registration_error),

@@ -274,6 +274,7 @@ def documented_policy() -> Policy:
     ("method", "path", "token", "allowed"),
     [
         ("GET", "/health", {}, True),
+        ("GET", "/v1", {}, True),
         ("POST", "/v1/packs/slack/events", {"pack": "slack"}, True),
         ("POST", "/v1/packs/slack/actions/take", {"pack": ["shell", "slack"]}, True),
         ("POST", "/v1/packs/shell/actions/1/result", {"pack": "slack"}, False),

@@ -14,11 +14,11 @@ from flyte.cli.output import print_json
 from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import missing_as
-from flyte.clock import format_time
-from flyte.clock import utcnow
 from flyte.errors import EventNotFound
 from flyte.pack import pack_id
 from flyte.sdk.client import ApiClient
+from flyte.sdk.pack import Event
+from flyte.sdk.runner import event_body
 
 #: How long ``--wait`` without a number waits for the event to be processed.
 DEFAULT_WAIT_SECONDS = 30.0
@@ -59,7 +59,7 @@ def register(
 def send(args: argparse.Namespace, session: Session) -> int:
     """Post the event (local input checked first); print its id, or its outcome."""
     labels = parse_pairs(args.labels, "--labels")
-    body = event_body(args.event, parse_payload(args.payload))
+    body = event_body(Event(args.event, parse_payload(args.payload)))
     target = pack_id(args.pack, labels)
     ensure_pack(session.client, args.pack, labels, args.event)
     response = session.client.request(
@@ -74,11 +74,6 @@ def send(args: argparse.Namespace, session: Session) -> int:
         print(f"sent {args.event} as {target}: event {accepted['id']}")
         print(response.headers.get("Location", ""))
     return 0
-
-
-def event_body(event: str, payload: Any) -> dict[str, Any]:
-    """What a pack posts: the event's name, its payload, and the time it is sent."""
-    return {"event": event, "payload": payload, "createdAt": format_time(utcnow())}
 
 
 def ensure_pack(

@@ -20,11 +20,10 @@ from flyte.errors import ClientError
 from flyte.errors import ConfigError
 from flyte.sdk import ClientConfig
 from flyte.sdk import Pack
+from flyte.sdk.config import DEFAULT_LOCAL_API
 from flyte.sdk.pack import DEFAULT_POLLING_INTERVAL
 from flyte.sdk.runner import Background
 
-#: Where ``flyte dev`` serves the API: the examples work there with no setup.
-DEFAULT_EXAMPLE_API = "http://localhost:8080"
 #: Exit status of bad options or configuration, as argparse's.
 EXIT_USAGE = 2
 #: Exit status when the pack cannot run (the API refused its definition).
@@ -41,7 +40,7 @@ class OptionParser(argparse.ArgumentParser):
             prog=prog,
             description=description,
             epilog="Client settings: FLYTE_API (default "
-            f"{DEFAULT_EXAMPLE_API}), FLYTE_LABELS, FLYTE_API_TIMEOUT, FLYTE_JWT, "
+            f"{DEFAULT_LOCAL_API}), FLYTE_LABELS, FLYTE_API_TIMEOUT, FLYTE_JWT, "
             "FLYTE_API_TLS_VERIFY, FLYTE_PACK_HEALTH_PORT (8090, 0 = off).",
         )
         self._environ = environ
@@ -136,7 +135,7 @@ def configure_logging() -> None:
 def client_config(prog: str, environ: Mapping[str, str]) -> ClientConfig | None:
     """The client settings, or ``None`` after saying on stderr what is wrong."""
     try:
-        return ClientConfig.from_env(environ, default_api=DEFAULT_EXAMPLE_API)
+        return ClientConfig.from_env(environ, default_api=DEFAULT_LOCAL_API)
     except ConfigError as ex:
         print(f"{prog}: error: {ex}", file=sys.stderr)
         return None

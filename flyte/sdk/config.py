@@ -15,7 +15,8 @@ from flyte.errors import ConfigError
 
 #: Upstream's flyte-client timeout for every API call, in seconds.
 DEFAULT_API_TIMEOUT_SECONDS = 10.0
-#: Where ``flyte dev`` serves the API; the CLI's default, never a pack's.
+#: Where ``flyte dev`` serves the API: the default of the CLI and the example
+#: packs. A pack of your own has none: it must be told where its API is.
 DEFAULT_LOCAL_API = "http://localhost:8080"
 #: The port of upstream's pack health server.
 DEFAULT_HEALTH_PORT = 8090

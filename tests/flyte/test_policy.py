@@ -262,12 +262,16 @@ def test_a_missing_policy_file_stops_start_up(tmp_path: Path) -> None:
         Settings.from_env(environ)
 
 
+def documented_policy_text() -> str:
+    """The packs-and-humans example policy of docs/security.md, as written."""
+    text = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
+    return text.split("```yaml\n")[1].split("```")[0]
+
+
 @pytest.fixture
 def documented_policy() -> Policy:
     """The packs-and-humans example of docs/security.md."""
-    text = (Path(__file__).parents[2] / "docs" / "security.md").read_text()
-    example = text.split("```yaml\n")[1].split("```")[0]
-    return parse_policy(yaml.safe_load(example))
+    return parse_policy(yaml.safe_load(documented_policy_text()))
 
 
 @pytest.mark.parametrize(

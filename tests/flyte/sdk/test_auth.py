@@ -28,17 +28,11 @@ from flyte.sdk import Event
 from flyte.sdk import Pack
 from flyte.store import Stores
 from tests.conftest import serve
+from tests.flyte.test_policy import documented_policy_text
 from tests.live import wait_for_action
 from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
 from workers.queue import DramatiqQueue
-
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def documented_policy() -> str:
-    text = (ROOT / "docs" / "security.md").read_text()
-    return text.split("```yaml\n")[1].split("```")[0]
 
 
 @pytest.fixture
@@ -53,7 +47,7 @@ def secured_api(
 ) -> Iterator[str]:
     """The API over HTTP, with auth on and the documented policy."""
     policy = tmp_path / "policy.yaml"
-    policy.write_text(documented_policy())
+    policy.write_text(documented_policy_text())
     secured = dataclasses.replace(
         settings,
         auth_policy_path=str(policy),

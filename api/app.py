@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -128,8 +129,12 @@ def get_app() -> falcon.App:
     return build_app(settings)
 
 
+@functools.cache
 def load_openapi() -> dict[str, Any]:
-    """The OpenAPI document shipped with the package."""
+    """The OpenAPI document shipped with the package, parsed once per process.
+
+    Callers share the one copy and must not change it.
+    """
     text = resources.files("api").joinpath("openapi.yaml").read_text()
     document: dict[str, Any] = yaml.safe_load(text)
     return document

@@ -78,16 +78,23 @@ class Dependencies:
     auth: Auth | None = None
 
 
-def create_app(settings: Settings, deps: Dependencies) -> falcon.App:
+def create_app(
+    settings: Settings, deps: Dependencies
+) -> falcon.App[falcon.Request, falcon.Response]:
     """Wire the resources, media handlers and error mapping; reads no environment."""
-    middleware: list[object] = [
-        NegotiationMiddleware(),
-        BodyLimitsMiddleware(BodyLimits.from_settings(settings)),
-    ]
-    if settings.auth_enabled:
-        # First, so it guards everything (health and swagger too), as upstream.
-        middleware.insert(0, AuthMiddleware(deps.auth or load_auth(settings)))
-    app = falcon.App(middleware=middleware)
+    # Auth first, so it guards everything (health and swagger too), as upstream.
+    auth = (
+        [AuthMiddleware(deps.auth or load_auth(settings))]
+        if settings.auth_enabled
+        else []
+    )
+    app = falcon.App[falcon.Request, falcon.Response](
+        middleware=[
+            *auth,
+            NegotiationMiddleware(),
+            BodyLimitsMiddleware(BodyLimits.from_settings(settings)),
+        ]
+    )
     yaml_handler = YamlHandler()
     app.req_options.media_handlers[YAML_TYPE] = yaml_handler
     app.resp_options.media_handlers[YAML_TYPE] = yaml_handler
@@ -99,7 +106,7 @@ def create_app(settings: Settings, deps: Dependencies) -> falcon.App:
     return app
 
 
-def build_app(settings: Settings) -> falcon.App:
+def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]:
     """Connect to the configured MongoDB and Redis and build the app."""
     db = connect(settings)
     ensure_indexes(db, Retention.from_settings(settings))
@@ -122,7 +129,7 @@ def build_app(settings: Settings) -> falcon.App:
     return create_app(settings, deps)
 
 
-def get_app() -> falcon.App:
+def get_app() -> falcon.App[falcon.Request, falcon.Response]:
     """Entry point for WSGI servers (``waitress-serve --call api.app:get_app``)."""
     settings = Settings.from_env()
     configure_logging(settings)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from collections.abc import MutableMapping
 from typing import Any
 
 import falcon
@@ -27,7 +28,9 @@ class JsonError(falcon.HTTPError):
         super().__init__(status, description=description)
         self.extra = extra
 
-    def to_dict(self, obj_type: type[dict[str, Any]] = dict) -> dict[str, Any]:
+    def to_dict(
+        self, obj_type: type[MutableMapping[str, Any]] = dict
+    ) -> MutableMapping[str, Any]:
         """The JSON body: status, title, description and the extra fields."""
         body = super().to_dict(obj_type)
         body.update(self.extra)
@@ -46,7 +49,7 @@ def serialize_error(
     resp.text = json.dumps(body)
 
 
-def add_error_handlers(app: falcon.App) -> None:
+def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None:
     """Map the FlyteError family (and anything unexpected) to HTTP statuses."""
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, _internal_error)
@@ -96,11 +99,15 @@ def _unavailable(
 
 
 def _internal_error(
-    req: falcon.Request, resp: falcon.Response, ex: Exception, params: Any
+    req: falcon.Request,
+    resp: falcon.Response,
+    ex: Exception,
+    params: dict[str, Any] | None,
 ) -> None:
     if isinstance(ex, falcon.HTTPError | falcon.HTTPStatus):
         raise ex
-    ids = {**params, **req.context.get("log_ids", {})}
+    log_ids: dict[str, str] = req.context.get("log_ids") or {}
+    ids = {**(params or {}), **log_ids}
     context = " ".join(f"{k}={v}" for k, v in sorted(ids.items()))
     logger.exception("server fault on %s %s %s", req.method, req.path, context)
     raise JsonError(

@@ -31,7 +31,9 @@ ROUTES: tuple[tuple[str, str], ...] = (
 SWAGGER_ASSETS_PREFIX = "/swagger"
 
 
-def add_routes(app: falcon.App, resources: Mapping[str, object]) -> None:
+def add_routes(
+    app: falcon.App[falcon.Request, falcon.Response], resources: Mapping[str, object]
+) -> None:
     """Attach every resource to its route; each GET route also answers HEAD."""
     for template, name in ROUTES:
         resource = resources[name]

@@ -14,7 +14,7 @@ from datetime import timedelta
 from datetime import timezone
 from functools import lru_cache
 
-from croniter import CroniterError  # type: ignore[import-untyped]
+from croniter import CroniterError
 from croniter import croniter
 
 _RFC3339 = re.compile(

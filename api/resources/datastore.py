@@ -34,7 +34,7 @@ class DatastoreResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Every item sorted by key, without values."""
-        resp.media = datastore_list_view(self._datastore.list(), Links.of(req))
+        resp.media = datastore_list_view(self._datastore.list_items(), Links.of(req))
 
 
 class DatastoreItemResource:

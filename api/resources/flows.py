@@ -34,7 +34,7 @@ class FlowsResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Every flow's name and description, sorted by name."""
-        resp.media = flow_list_view(self._flows.list(), Links.of(req))
+        resp.media = flow_list_view(self._flows.list_flows(), Links.of(req))
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Validate and store a flow as its new latest version; 201 with its links."""

@@ -32,7 +32,9 @@ class PacksResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         """List every pack, sorted by name."""
-        resp.media = pack_list_view(self._packs.list(), Links.of(req), self._clock())
+        resp.media = pack_list_view(
+            self._packs.list_packs(), Links.of(req), self._clock()
+        )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Register (or re-register) a pack; 201 with its links."""

@@ -42,7 +42,7 @@ class DatastoreStore:
         return DatastoreItem.from_document(doc)
 
     @translate_errors
-    def list(self) -> list[DatastoreItem]:
+    def list_items(self) -> list[DatastoreItem]:
         """Every item, sorted by key, without its value."""
         cursor = self._items.find({}, _LIST_PROJECTION).sort("_id", ASCENDING)
         return [DatastoreItem.from_document(doc) for doc in cursor]

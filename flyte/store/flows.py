@@ -66,7 +66,7 @@ class FlowStore:
         return _flow(doc)
 
     @translate_errors
-    def list(self) -> list[Flow]:
+    def list_flows(self) -> list[Flow]:
         """Every flow's latest version, sorted by name, without steps."""
         cursor = self._latest.find({}, {"name": 1, "description": 1, "uuid": 1})
         return [_flow(doc) for doc in cursor.sort("name", ASCENDING)]

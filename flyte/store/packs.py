@@ -39,7 +39,7 @@ class PackStore:
         return Pack.from_document(doc)
 
     @translate_errors
-    def list(self) -> list[Pack]:
+    def list_packs(self) -> list[Pack]:
         """Every pack, sorted by name, without commands and events."""
         cursor = self._packs.find({}, _LIST_PROJECTION).sort("name", ASCENDING)
         return [Pack.from_document(doc) for doc in cursor]

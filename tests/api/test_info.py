@@ -178,7 +178,7 @@ def test_unexpected_failure_is_500_json_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class ExplodingStore:
-        def list(self) -> list:
+        def list_packs(self) -> list:
             raise RuntimeError("boom")
 
     broken = replace(stores, packs=ExplodingStore())  # type: ignore[arg-type]

@@ -520,8 +520,8 @@ def test_server_error_responses_conform(
 ) -> None:
     failing = dataclasses.replace(
         stores,
-        packs=_failing(stores.packs, "list", error),
-        flows=_failing(stores.flows, "list", error),
+        packs=_failing(stores.packs, "list_packs", error),
+        flows=_failing(stores.flows, "list_flows", error),
         events=_failing(stores.events, "get", error),
     )
     deps = Dependencies(stores=failing, queue=queue, health_checks={})

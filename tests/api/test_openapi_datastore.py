@@ -224,7 +224,7 @@ def test_method_not_allowed_error_conforms(
 @pytest.mark.parametrize(
     ("method", "path", "template", "store_method"),
     [
-        ("GET", LIST, LIST, "list"),
+        ("GET", LIST, LIST, "list_items"),
         ("GET", "/v1/datastore/k", ITEM, "get"),
         ("PUT", "/v1/datastore/k", ITEM, "put"),
         ("DELETE", "/v1/datastore/k", ITEM, "delete"),

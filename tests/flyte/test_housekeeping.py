@@ -184,7 +184,7 @@ def test_dead_packs_are_deleted_after_the_grace_period(
         Pack(id="Older", name="Older", last_seen=clock() - timedelta(days=30))
     )
     assert housekeeper.delete_dead_packs() == 2
-    assert [p.id for p in stores.packs.list()] == ["Slack"]
+    assert [p.id for p in stores.packs.list_packs()] == ["Slack"]
 
 
 def test_dead_packs_stay_when_deletion_is_off(
@@ -194,7 +194,7 @@ def test_dead_packs_stay_when_deletion_is_off(
         Pack(id="Old", name="Old", last_seen=clock() - timedelta(days=800))
     )
     assert housekeeper.delete_dead_packs() == 0
-    assert [p.id for p in stores.packs.list()] == ["Old"]
+    assert [p.id for p in stores.packs.list_packs()] == ["Old"]
 
 
 def test_the_purge_removes_what_outlived_its_retention(

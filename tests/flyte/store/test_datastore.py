@@ -70,7 +70,7 @@ def test_large_value_round_trips(stores: Stores) -> None:
 def test_list_is_sorted_by_key_without_values(stores: Stores) -> None:
     for key in ("teams", "Argo", "hosts"):
         stores.datastore.put(replace(TEAMS, key=key))
-    items = stores.datastore.list()
+    items = stores.datastore.list_items()
     assert [item.key for item in items] == ["Argo", "hosts", "teams"]
     assert all(item.value == b"" for item in items)
     assert items[0].content_type == "application/json"
@@ -79,12 +79,12 @@ def test_list_is_sorted_by_key_without_values(stores: Stores) -> None:
 
 def test_list_keeps_an_empty_description_empty(stores: Stores) -> None:
     stores.datastore.put(DatastoreItem(key="k", content_type="text/plain", value=b"v"))
-    [item] = stores.datastore.list()
+    [item] = stores.datastore.list_items()
     assert (item.key, item.content_type, item.description) == ("k", "text/plain", "")
 
 
 def test_list_of_empty_store_is_empty(stores: Stores) -> None:
-    assert stores.datastore.list() == []
+    assert stores.datastore.list_items() == []
 
 
 def test_keys_with_dots_spaces_and_unicode_are_kept_as_they_are(
@@ -100,7 +100,7 @@ def test_delete_removes_the_item(stores: Stores) -> None:
     stores.datastore.delete("teams")
     with pytest.raises(DatastoreItemNotFound):
         stores.datastore.get("teams")
-    assert stores.datastore.list() == []
+    assert stores.datastore.list_items() == []
 
 
 def test_delete_unknown_key_raises_datastore_item_not_found(stores: Stores) -> None:

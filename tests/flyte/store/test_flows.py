@@ -58,7 +58,7 @@ def test_get_unknown_flow_raises_flow_not_found(stores: Stores) -> None:
 def test_list_is_sorted_by_name_without_steps(stores: Stores) -> None:
     for name in ("zeta", "alpha", "mid"):
         stores.flows.add(make_flow(name, description=f"about {name}"))
-    flows = stores.flows.list()
+    flows = stores.flows.list_flows()
     assert [f.name for f in flows] == ["alpha", "mid", "zeta"]
     assert flows[0].description == "about alpha"
     assert all(f.steps == () for f in flows)

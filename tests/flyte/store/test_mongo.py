@@ -43,6 +43,6 @@ def test_a_dead_server_raises_unavailable(settings: Settings) -> None:
         with pytest.raises(Unavailable):
             ping(database)
         with pytest.raises(Unavailable):
-            open_stores(database).packs.list()
+            open_stores(database).packs.list_packs()
     finally:
         database.client.close()

@@ -59,14 +59,14 @@ def test_command_without_events_keeps_none(stores: Stores) -> None:
 def test_list_is_sorted_by_name_without_commands_or_events(stores: Stores) -> None:
     for name in ("Slack", "Argo", "Jira"):
         stores.packs.register(make_pack(name))
-    packs = stores.packs.list()
+    packs = stores.packs.list_packs()
     assert [p.name for p in packs] == ["Argo", "Jira", "Slack"]
     assert all(p.commands == () and p.events == () for p in packs)
     assert packs[0].last_seen == NOW
 
 
 def test_list_of_empty_store_is_empty(stores: Stores) -> None:
-    assert stores.packs.list() == []
+    assert stores.packs.list_packs() == []
 
 
 def test_touch_updates_last_seen_and_returns_the_pack(stores: Stores) -> None:
@@ -98,4 +98,4 @@ def test_delete_unseen_since_removes_only_older_packs(stores: Stores) -> None:
     stores.packs.register(make_pack("Old", NOW - timedelta(days=8)))
     stores.packs.register(make_pack("Older", NOW - timedelta(days=30)))
     assert stores.packs.delete_unseen_since(NOW - timedelta(days=7)) == 2
-    assert [p.name for p in stores.packs.list()] == ["Slack"]
+    assert [p.name for p in stores.packs.list_packs()] == ["Slack"]

@@ -12,8 +12,8 @@ from flyte.store.audit import AuditStore
 from flyte.store.datastore import DatastoreStore
 from flyte.store.events import EventStore
 from flyte.store.flows import FlowStore
+from flyte.store.indexes import ensure_indexes
 from flyte.store.mongo import connect
-from flyte.store.mongo import ensure_indexes
 from flyte.store.mongo import ping
 from flyte.store.packs import PackStore
 

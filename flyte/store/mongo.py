@@ -1,16 +1,14 @@
-"""The MongoDB connection, index declarations and error translation for all stores."""
+"""The MongoDB connection and the error translation every store uses."""
 
 from __future__ import annotations
 
 import functools
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 from typing import Any
 from typing import ParamSpec
 from typing import TypeVar
 
-from pymongo import ASCENDING
 from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
@@ -19,27 +17,11 @@ from pymongo.errors import ConnectionFailure
 from flyte.config import Settings
 from flyte.errors import Unavailable
 
-if TYPE_CHECKING:
-    from flyte.store.retention import Retention
-
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 #: MongoDB's error code for a duplicate key.
 DUPLICATE_KEY = 11000
-
-#: Single-field indexes only: nx-27017 ignores compound ones (stack-notes §1.1).
-INDEXES: dict[str, list[str]] = {
-    "pack": ["name", "lastSeen"],
-    "flow": ["name"],
-    "flowTrigger": ["key", "flow"],
-    "flowHistory": ["name"],
-    "action": ["correlationId", "queuePack", "queueCommand", "leaseExpiresAt"],
-    "event": ["pendingSince"],
-    # The audit's filters, and the time executions are ordered by.
-    "audit": ["correlationId", "flowName", "stepId", "name", "packName", "state.time"],
-    "correlationEvent": ["correlationId"],
-}
 
 
 def connect(settings: Settings) -> Database[dict[str, Any]]:
@@ -51,22 +33,6 @@ def connect(settings: Settings) -> Database[dict[str, Any]]:
         connectTimeoutMS=settings.mongo_timeout_ms,
     )
     return client[settings.mongo_database]
-
-
-def ensure_indexes(
-    db: Database[dict[str, Any]], retention: Retention | None = None
-) -> None:
-    """Create every index Flyte needs, TTL ones included; safe at each start-up."""
-    for collection, fields in INDEXES.items():
-        for name in fields:
-            db[collection].create_index(
-                [(name, ASCENDING)], name=f"{collection}_{name}"
-            )
-    # Imported here: retention needs the error translation defined in this module.
-    from flyte.store.retention import Retention
-    from flyte.store.retention import ensure_ttl_indexes
-
-    ensure_ttl_indexes(db, retention or Retention())
 
 
 def is_nx_27017(db: Database[dict[str, Any]]) -> bool:

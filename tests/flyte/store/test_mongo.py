@@ -14,7 +14,7 @@ from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
 from flyte.store import ping
-from flyte.store.mongo import INDEXES
+from flyte.store.indexes import INDEXES
 
 
 def test_ensure_indexes_creates_every_declared_index(

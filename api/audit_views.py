@@ -69,7 +69,7 @@ def audit_action_view(action: Action) -> dict[str, Any]:
         body["packLabels"] = dict(action.pack_labels)
     if action.input is not None:
         body["input"] = action.input
-    body["state"] = action.state.to_json()
+    body["state"] = action.last_change.to_json()
     body["states"] = [change.to_json() for change in action.states]
     body["correlationId"] = action.correlation_id
     body["flowName"] = action.flow_name

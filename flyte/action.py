@@ -13,6 +13,7 @@ from typing import Any
 from flyte.clock import format_time
 from flyte.clock import from_millis
 from flyte.clock import to_millis
+from flyte.errors import ActionNotPending
 from flyte.event import Event
 from flyte.event import PackRef
 
@@ -32,14 +33,14 @@ FINISHED = frozenset({ActionState.SUCCESS, ActionState.FATAL})
 
 @dataclass(frozen=True)
 class StateChange:
-    """One entry of an action's history."""
+    """One entry of an action's history: the state it entered, and when."""
 
-    value: ActionState
+    state: ActionState
     time: datetime
 
     def to_json(self) -> dict[str, str]:
-        """Upstream's JSON shape."""
-        return {"value": self.value.value, "time": format_time(self.time)}
+        """Upstream's JSON shape, where the state is called ``value``."""
+        return {"value": self.state.value, "time": format_time(self.time)}
 
 
 @dataclass(frozen=True)
@@ -64,19 +65,34 @@ class Action:
     taken_by: PackRef | None = None
 
     @property
-    def state(self) -> StateChange:
-        """The latest state."""
+    def state(self) -> ActionState:
+        """The current state."""
+        return self.states[-1].state
+
+    @property
+    def last_change(self) -> StateChange:
+        """The latest entry of the history: the current state and since when."""
         return self.states[-1]
 
     @property
     def is_finished(self) -> bool:
         """True once the action has a result (SUCCESS or FATAL)."""
-        return self.state.value in FINISHED
+        return self.state in FINISHED
 
-    def moved_to(self, value: ActionState, time: datetime, **changes: Any) -> Action:
-        """A copy in state ``value`` at ``time``, its history extended."""
-        history = (*self.states, StateChange(value, time))
+    def moved_to(self, state: ActionState, time: datetime, **changes: Any) -> Action:
+        """A copy in ``state`` since ``time``, its history extended."""
+        history = (*self.states, StateChange(state, time))
         return replace(self, states=history, **changes)
+
+    def finished_with(self, result: Event, time: datetime) -> Action:
+        """A copy finished by ``result``: FATAL for a FATAL event, else SUCCESS.
+
+        Raises ActionNotPending unless the action is PENDING (taken, not finished).
+        """
+        if self.state is not ActionState.PENDING:
+            raise ActionNotPending(self.id, f"it is {self.state}")
+        state = ActionState.FATAL if result.is_fatal else ActionState.SUCCESS
+        return self.moved_to(state, time, result=result, lease_expires_at=None)
 
     def to_document(self) -> dict[str, Any]:
         """The MongoDB document: upstream's shape, times as epoch milliseconds."""
@@ -86,7 +102,7 @@ class Action:
             "packName": self.pack_name,
             "packLabels": dict(self.pack_labels),
             "input": self.input,
-            "state": _state_document(self.state),
+            "state": _state_document(self.last_change),
             "states": [_state_document(change) for change in self.states],
             "correlationId": self.correlation_id,
             "flowName": self.flow_name,
@@ -139,4 +155,4 @@ def labels_satisfy(have: Mapping[str, str], want: Mapping[str, str]) -> bool:
 
 
 def _state_document(change: StateChange) -> dict[str, Any]:
-    return {"value": change.value.value, "time": to_millis(change.time)}
+    return {"value": change.state.value, "time": to_millis(change.time)}

@@ -111,10 +111,8 @@ class Housekeeper:
         """FATAL with an explanatory result; the flow continues as for any FATAL."""
         now = self._clock()
         result = _timeout_event(action, self._leases, now)
+        failed = action.finished_with(result, now)
         self._stores.events.add(result, now, action_id=action.id)
-        failed = action.moved_to(
-            ActionState.FATAL, now, result=result, lease_expires_at=None
-        )
         if self._stores.actions.replace_if_unchanged(action, failed) is None:
             # The pack's own result arrived first; it wins.
             self._stores.events.delete(result.id)

@@ -16,7 +16,6 @@ from datetime import timedelta
 from typing import Any
 
 from flyte.action import Action
-from flyte.action import ActionState
 from flyte.clock import derived_id
 from flyte.clock import new_id
 from flyte.clock import utcnow
@@ -98,12 +97,13 @@ class PackRuntime:
         action = self._stores.actions.get_for_pack(action_id, pack)
         result_id = derived_id("result", action.id, str(action.attempts))
         result = parse_event(read_body(), result_id, pack.ref(), now)
-        if action.state.value is not ActionState.PENDING:
-            raise ActionNotPending(action.id, f"it is {action.state.value}")
+        # Refused before anything is stored: a result for an action that is not
+        # PENDING is never queued.
+        finished = action.finished_with(result, now)
         stored = self._stores.events.add(result, now, action_id=action_id)
         self._queue_or_forget(result.id, forget=stored)
         try:
-            self._stores.actions.finish(action, result, now)
+            self._stores.actions.finish(action, finished)
         except ActionNotPending:
             if stored:
                 self._stores.events.delete(result.id)

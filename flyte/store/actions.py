@@ -20,7 +20,6 @@ from flyte.clock import to_millis
 from flyte.errors import ActionNotFound
 from flyte.errors import ActionNotPending
 from flyte.errors import FlyteError
-from flyte.event import Event
 from flyte.pack import Pack
 from flyte.store.audit import AuditStore
 from flyte.store.mongo import translate_errors
@@ -162,19 +161,13 @@ class ActionStore:
         return action
 
     @translate_errors
-    def finish(self, action: Action, result: Event, now: datetime) -> Action:
-        """Record the result of ``action`` as read: SUCCESS, or FATAL for FATAL.
+    def finish(self, action: Action, finished: Action) -> Action:
+        """Store ``finished`` (from ``Action.finished_with``) if ``action`` is as read.
 
-        Raises ActionNotPending when it is not PENDING, or no longer as read
-        (finished meanwhile, or handed out again after its lease expired).
+        Raises ActionNotPending when the action changed meanwhile (finished by
+        another request, or handed out again after its lease expired).
         """
-        if action.state.value is not ActionState.PENDING:
-            raise ActionNotPending(action.id, f"it is {action.state.value}")
-        state = ActionState.FATAL if result.is_fatal else ActionState.SUCCESS
-        finished = self._move(
-            action, action.moved_to(state, now, result=result, lease_expires_at=None)
-        )
-        if finished is None:
+        if self._move(action, finished) is None:
             raise ActionNotPending(
                 action.id, "it changed meanwhile (finished, or handed out again)"
             )
@@ -244,7 +237,7 @@ def _document(action: Action) -> dict[str, Any]:
     doc = action.to_document()
     # Only NEW actions are queued, so the index a take reads holds only takeable
     # actions, whatever the backlog of finished ones.
-    if action.state.value is ActionState.NEW:
+    if action.state is ActionState.NEW:
         doc.update(queue_fields(action))
     # Retention counts from creation: a date only ever written with the document.
     doc[STORED_AT] = action.states[0].time

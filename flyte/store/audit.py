@@ -101,5 +101,5 @@ def _document(action: Action) -> dict[str, Any]:
     return {
         **action.to_document(),
         "revision": len(action.states),
-        STORED_AT: action.state.time,
+        STORED_AT: action.last_change.time,
     }

@@ -200,6 +200,20 @@ def test_second_result_is_a_409_conflict(
     assert "SUCCESS" in resp.json["description"]
 
 
+def test_a_result_for_an_action_never_taken_is_409_and_nothing_is_stored(
+    api: testing.TestClient, broker: RedisBroker, worker: Worker, stores: Stores
+) -> None:
+    send(api, "echo x")
+    drain(broker, worker)
+    action = stores.db["action"].find_one({})
+    assert action is not None
+    path = f"/v1/packs/Shell/actions/{action['_id']}/result"
+    resp = api.simulate_post(path, json={"event": "Output"})
+    assert resp.status_code == 409
+    assert "it is NEW" in resp.json["description"]
+    assert stores.db["event"].count_documents({"actionId": action["_id"]}) == 0
+
+
 def test_redis_down_is_503_and_the_event_is_not_kept(
     settings: Settings, stores: Stores, clock: FakeClock, api: testing.TestClient
 ) -> None:

@@ -73,7 +73,8 @@ def finish(
     stores.actions.take_next(pack, action.name, clock(), clock())
     result = Event(f"result-{action_id}", name, pack.ref(), clock(), clock(), payload)
     stores.events.add(result, clock(), action_id=action_id)
-    stores.actions.finish(stores.actions.get(action_id), result, clock())
+    taken = stores.actions.get(action_id)
+    stores.actions.finish(taken, taken.finished_with(result, clock()))
     return result
 
 
@@ -87,8 +88,8 @@ def test_a_matching_event_starts_a_correlation_with_a_new_action(
     assert outcome.steps[0].status == "fired"
     action = stores.actions.get(outcome.steps[0].action_id)
     assert (action.name, action.pack_name, action.step_id) == ("Run", "Shell", "a")
-    assert action.state.value is ActionState.NEW
-    assert [s.value for s in action.states] == [ActionState.NEW]
+    assert action.state is ActionState.NEW
+    assert [s.state for s in action.states] == [ActionState.NEW]
     assert action.trigger == event
     assert action.correlation_id == outcome.correlation_id
     assert stores.events.get(event.id).status is EventStatus.PROCESSED
@@ -250,9 +251,7 @@ def test_fatal_results_continue_too_as_upstreams_or(
     )
     [started] = engine.process(post(stores, clock).id)
     result = finish(stores, clock, started.steps[0].action_id, name="FATAL")
-    assert (
-        stores.actions.get(started.steps[0].action_id).state.value is ActionState.FATAL
-    )
+    assert stores.actions.get(started.steps[0].action_id).state is ActionState.FATAL
     [continued] = engine.process(result.id)
     assert continued.steps[0].status == "fired"
 

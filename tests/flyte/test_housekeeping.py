@@ -78,7 +78,7 @@ def test_an_expired_lease_hands_the_action_out_again(
     clock.advance(seconds=2)
     assert housekeeper.expire_leases() == 1
     action = stores.actions.get(action_id)
-    assert [s.value for s in action.states] == ["NEW", "PENDING", "NEW"]
+    assert [s.state for s in action.states] == ["NEW", "PENDING", "NEW"]
     assert action.taken_by is None
     again = take(stores, clock, leases)
     assert again.id == action_id and again.attempts == 2
@@ -99,7 +99,7 @@ def test_after_the_last_attempt_the_action_fails_and_the_flow_continues(
         clock.advance(seconds=leases.seconds + 1)
         housekeeper.expire_leases()
     failed = stores.actions.get(action_id)
-    assert failed.state.value is ActionState.FATAL
+    assert failed.state is ActionState.FATAL
     assert failed.result.payload["error"].startswith("action timed out")
     assert failed.result.payload["attempts"] == leases.max_attempts
     drain(broker, worker)
@@ -128,9 +128,10 @@ def test_a_result_that_wins_the_race_against_expiry_is_kept(
     clock.advance(seconds=leases.seconds + 1)
     [expired] = stores.actions.find_expired_leases(clock())
     result = Event("r", "Output", PackRef("Shell", "Shell"), clock(), clock())
-    stores.actions.finish(stores.actions.get(action_id), result, clock())
+    taken = stores.actions.get(action_id)
+    stores.actions.finish(taken, taken.finished_with(result, clock()))
     housekeeper._fail(expired)  # the expiry that lost the race
-    assert stores.actions.get(action_id).state.value is ActionState.SUCCESS
+    assert stores.actions.get(action_id).state is ActionState.SUCCESS
     assert stale.attempts == leases.max_attempts
     assert stores.db["event"].count_documents({"actionId": action_id}) == 0
 

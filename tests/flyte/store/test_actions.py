@@ -87,7 +87,7 @@ def test_take_moves_the_oldest_new_action_to_pending(stores: Stores) -> None:
     stores.actions.insert(make_action("early", created=T0))
     taken = take(stores, shell())
     assert taken is not None and taken.id == "early"
-    assert [s.value for s in taken.states] == [ActionState.NEW, ActionState.PENDING]
+    assert [s.state for s in taken.states] == [ActionState.NEW, ActionState.PENDING]
     assert taken.attempts == 1
     assert taken.lease_expires_at == T0 + timedelta(minutes=10)
     assert taken.taken_by == PackRef("Shell", "Shell", {})
@@ -126,12 +126,14 @@ def test_take_ignores_other_packs(stores: Stores) -> None:
 
 def test_finish_records_success_and_the_result(stores: Stores) -> None:
     stores.actions.insert(make_action())
-    take(stores, shell())
+    taken = take(stores, shell())
     done = stores.actions.finish(
-        stores.actions.get("a1"), result(), T0 + timedelta(seconds=3)
+        taken, taken.finished_with(result(), T0 + timedelta(seconds=3))
     )
-    assert done.state == StateChange(ActionState.SUCCESS, T0 + timedelta(seconds=3))
-    assert [s.value for s in done.states] == ["NEW", "PENDING", "SUCCESS"]
+    assert done.last_change == StateChange(
+        ActionState.SUCCESS, T0 + timedelta(seconds=3)
+    )
+    assert [s.state for s in done.states] == ["NEW", "PENDING", "SUCCESS"]
     assert done.result == result()
     assert done.lease_expires_at is None
     assert stores.actions.get("a1") == done
@@ -139,11 +141,10 @@ def test_finish_records_success_and_the_result(stores: Stores) -> None:
 
 def test_a_fatal_event_finishes_as_fatal(stores: Stores) -> None:
     stores.actions.insert(make_action())
-    take(stores, shell())
-    assert (
-        stores.actions.finish(stores.actions.get("a1"), result("FATAL"), T0).state.value
-        == "FATAL"
-    )
+    taken = take(stores, shell())
+    done = stores.actions.finish(taken, taken.finished_with(result("FATAL"), T0))
+    assert done.state is ActionState.FATAL
+    assert stores.actions.get("a1").state is ActionState.FATAL
 
 
 @pytest.mark.parametrize("taken", [False, True], ids=["never-taken", "finished-twice"])
@@ -152,10 +153,11 @@ def test_finish_of_a_non_pending_action_is_a_conflict(
 ) -> None:
     stores.actions.insert(make_action())
     if taken:
-        take(stores, shell())
-        stores.actions.finish(stores.actions.get("a1"), result(), T0)
+        pending = take(stores, shell())
+        stores.actions.finish(pending, pending.finished_with(result(), T0))
+    action = stores.actions.get("a1")
     with pytest.raises(ActionNotPending):
-        stores.actions.finish(stores.actions.get("a1"), result(), T0)
+        stores.actions.finish(action, action.finished_with(result(), T0))
 
 
 def test_another_packs_action_is_not_found_for_it(stores: Stores) -> None:
@@ -175,7 +177,7 @@ def test_finish_of_a_stale_copy_is_a_conflict(stores: Stores) -> None:
     stores.actions.replace_if_unchanged(stale, again)
     take(stores, shell())
     with pytest.raises(ActionNotPending, match="changed meanwhile"):
-        stores.actions.finish(stale, result(), T0)
+        stores.actions.finish(stale, stale.finished_with(result(), T0))
 
 
 def test_find_by_correlation_returns_every_action_of_it(stores: Stores) -> None:

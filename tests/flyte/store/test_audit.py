@@ -94,10 +94,12 @@ def test_take_and_finish_update_the_copy(stores: Stores) -> None:
     stores.actions.insert(make_action())
     taken = take(stores, at=1)
     assert audited(stores)["a1"] == taken
-    done = stores.actions.finish(taken, result(), T0 + timedelta(seconds=2))
+    done = stores.actions.finish(
+        taken, taken.finished_with(result(), T0 + timedelta(seconds=2))
+    )
     copy = audited(stores)["a1"]
     assert copy == done
-    assert [s.value for s in copy.states] == ["NEW", "PENDING", "SUCCESS"]
+    assert [s.state for s in copy.states] == ["NEW", "PENDING", "SUCCESS"]
     assert copy.result == result()
 
 
@@ -106,17 +108,17 @@ def test_an_expired_lease_updates_the_copy(stores: Stores) -> None:
     taken = take(stores)
     again = taken.moved_to(ActionState.NEW, T0, lease_expires_at=None, taken_by=None)
     stores.actions.replace_if_unchanged(taken, again)
-    assert audited(stores)["a1"].state.value is ActionState.NEW
+    assert audited(stores)["a1"].state is ActionState.NEW
     assert len(audited(stores)["a1"].states) == 3
 
 
 def test_a_refused_write_leaves_the_copy_alone(stores: Stores) -> None:
     stores.actions.insert(make_action())
     taken = take(stores)
-    stores.actions.finish(taken, result(), T0)
+    stores.actions.finish(taken, taken.finished_with(result(), T0))
     with pytest.raises(Exception, match="not PENDING"):
-        stores.actions.finish(taken, result("FATAL"), T0)
-    assert audited(stores)["a1"].state.value is ActionState.SUCCESS
+        stores.actions.finish(taken, taken.finished_with(result("FATAL"), T0))
+    assert audited(stores)["a1"].state is ActionState.SUCCESS
 
 
 def test_the_copy_outlives_the_action(stores: Stores) -> None:
@@ -186,7 +188,8 @@ def test_a_failed_audit_write_is_logged_and_never_fails_the_action(
         assert actions.insert_many([make_action("a2")]) == 1
         taken = actions.take_next(SHELL, None, T0, T0 + timedelta(minutes=1))
         assert taken is not None
-        assert actions.finish(taken, result(), T0).state.value is ActionState.SUCCESS
+        done = actions.finish(taken, taken.finished_with(result(), T0))
+        assert done.state is ActionState.SUCCESS
     messages = [r.getMessage() for r in caplog.records]
     assert len(messages) == 4
     assert all("correlation=c1" in m for m in messages)

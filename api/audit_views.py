@@ -101,14 +101,11 @@ def _trigger_view(event: Event, links: Links) -> dict[str, Any]:
 
 
 def _evaluation_view(evaluation: Evaluation) -> dict[str, Any]:
-    body: dict[str, Any] = {
+    """The step's outcome after the event that caused it; its ``id`` is ``stepId``."""
+    step = evaluation.step.to_json()
+    return {
         "eventId": evaluation.event_id,
         "event": evaluation.event_name,
-        "stepId": evaluation.step_id,
-        "status": evaluation.status.value,
+        "stepId": step.pop("id"),
+        **step,
     }
-    if evaluation.reason:
-        body["reason"] = evaluation.reason
-    if evaluation.action_id is not None:
-        body["actionId"] = evaluation.action_id
-    return body

@@ -166,6 +166,6 @@ def event_record_view(record: EventRecord, links: Links) -> dict[str, Any]:
         body["reason"] = record.reason
     if record.action_id is not None:
         body["actionId"] = record.action_id
-    body["flows"] = record.outcome
+    body["flows"] = [outcome.to_json() for outcome in record.outcomes]
     body["links"] = [links.link(event_path(record.event.id), "self")]
     return body

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -28,6 +29,7 @@ from flyte.event import Event
 from flyte.flow import Flow
 from flyte.flow import Step
 from flyte.outcome import FlowOutcome
+from flyte.outcome import OutcomeKind
 from flyte.outcome import StepOutcome
 from flyte.outcome import StepStatus
 from flyte.store import Stores
@@ -42,6 +44,13 @@ Functions = Mapping[str, Callable[..., Any]]
 #: A result event whose action never finished with it after this long is an orphan
 #: (the API failed between storing it and finishing the action).
 ORPHAN_AFTER = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """A step that does not fire for this event, and why (labels or criteria)."""
+
+    reason: str
 
 
 class FlowEngine:
@@ -69,7 +78,7 @@ class FlowEngine:
             return []
         if record.status is not EventStatus.PENDING:
             return []
-        outcomes = []
+        outcomes: list[FlowOutcome] = []
         if record.action_id is not None:
             continuation = self._continuation(record)
             if continuation is None:
@@ -77,9 +86,7 @@ class FlowEngine:
                 return []
             outcomes.append(continuation)
         outcomes += self._start_correlations(record.event)
-        self._stores.events.finish(
-            event_id, EventStatus.PROCESSED, [o.to_json() for o in outcomes]
-        )
+        self._stores.events.finish(event_id, EventStatus.PROCESSED, outcomes)
         return outcomes
 
     def _start_correlations(self, event: Event) -> list[FlowOutcome]:
@@ -92,9 +99,11 @@ class FlowEngine:
         if not candidates:
             # The flow was re-posted without this trigger a moment ago.
             return None
-        steps = [self._evaluate(flow, s, event, {}, correlation_id) for s in candidates]
+        steps = tuple(
+            self._evaluate(flow, s, event, {}, correlation_id) for s in candidates
+        )
         return FlowOutcome(
-            flow.name, flow.uuid, correlation_id, continued=False, steps=steps
+            flow.name, flow.uuid, correlation_id, OutcomeKind.STARTED, steps
         )
 
     def _continuation(self, record: EventRecord) -> FlowOutcome | None:
@@ -118,9 +127,8 @@ class FlowEngine:
                 action.flow_name,
                 action.flow_uuid,
                 action.correlation_id,
-                True,
-                [],
-                reason,
+                OutcomeKind.CONTINUED,
+                reason=reason,
             )
         return self._continue(flow, action, record.event)
 
@@ -142,11 +150,13 @@ class FlowEngine:
             and (s.id not in existing or existing[s.id].trigger.id == event.id)
             and any(d in finished for d in s.depends_on)
         ]
-        steps = [
+        steps = tuple(
             self._evaluate(flow, s, event, dict(action.context), action.correlation_id)
             for s in candidates
-        ]
-        return FlowOutcome(flow.name, flow.uuid, action.correlation_id, True, steps)
+        )
+        return FlowOutcome(
+            flow.name, flow.uuid, action.correlation_id, OutcomeKind.CONTINUED, steps
+        )
 
     def _evaluate(
         self,
@@ -158,16 +168,16 @@ class FlowEngine:
     ) -> StepOutcome:
         """Context, event labels, criteria, then command: upstream's order (§7.2)."""
         try:
-            action = self._build_action(
+            built = self._build_action(
                 flow, step, event, parent_context, correlation_id
             )
         except TemplateError as ex:
-            return StepOutcome(step.id, StepStatus.ERROR, str(ex))
-        if isinstance(action, str):
-            return StepOutcome(step.id, StepStatus.SKIPPED, action)
-        created = self._stores.actions.insert(action)
+            return StepOutcome(step.id, StepStatus.ERROR, reason=str(ex))
+        if isinstance(built, Skip):
+            return StepOutcome(step.id, StepStatus.SKIPPED, reason=built.reason)
+        created = self._stores.actions.insert(built)
         reason = "" if created else "its action already existed in this correlation"
-        return StepOutcome(step.id, StepStatus.FIRED, reason, action.id)
+        return StepOutcome(step.id, StepStatus.FIRED, reason=reason, action_id=built.id)
 
     def _build_action(
         self,
@@ -176,19 +186,19 @@ class FlowEngine:
         event: Event,
         parent_context: dict[str, str],
         correlation_id: str,
-    ) -> Action | str:
-        """The action the step calls for, or the reason it does not fire."""
+    ) -> Action | Skip:
+        """The action the step calls for, or why it does not fire."""
         variables = {"Event": event.template_context(), "Context": parent_context}
         # Context keys see only the parent context, not each other (upstream).
         context = {**parent_context, **self._render_map(step.context, variables)}
         variables["Context"] = context
         wanted = self._render_map(step.event.pack_labels, variables)
         if not labels_satisfy(event.pack.labels, wanted):
-            return f"the event's pack labels do not include {wanted}"
+            return Skip(f"the event's pack labels do not include {wanted}")
         if not self._templates.evaluate_criteria(
             step.criteria, variables, self._functions
         ):
-            return "criteria false"
+            return Skip("criteria false")
         now = self._clock()
         return Action(
             id=derived_id("action", correlation_id, step.id),

@@ -1,9 +1,15 @@
-"""What an event did: per flow, which steps fired and why others did not."""
+"""What an event did: per flow, which steps fired and why others did not.
+
+The engine builds these, the event store keeps them in the event's ``outcome``
+field (``to_document``/``from_document``), and ``GET /v1/events/{id}`` shows them
+(``to_json``). Today both shapes are the same; each boundary has its own method
+so either can change without the other.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from dataclasses import field
 from enum import StrEnum
 from typing import Any
 
@@ -16,6 +22,13 @@ class StepStatus(StrEnum):
     ERROR = "error"
 
 
+class OutcomeKind(StrEnum):
+    """Whether the event started a new correlation or continued an existing one."""
+
+    STARTED = "started"
+    CONTINUED = "continued"
+
+
 @dataclass(frozen=True)
 class StepOutcome:
     """One candidate step: fired (with its action), skipped or failed, and why."""
@@ -25,14 +38,28 @@ class StepOutcome:
     reason: str = ""
     action_id: str | None = None
 
+    def to_document(self) -> dict[str, Any]:
+        """The stored shape: empty ``reason`` and missing ``actionId`` left out."""
+        doc: dict[str, Any] = {"id": self.step_id, "status": self.status.value}
+        if self.reason:
+            doc["reason"] = self.reason
+        if self.action_id is not None:
+            doc["actionId"] = self.action_id
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> StepOutcome:
+        """Rebuild a step outcome from its stored shape."""
+        return cls(
+            step_id=doc["id"],
+            status=StepStatus(doc["status"]),
+            reason=doc.get("reason", ""),
+            action_id=doc.get("actionId"),
+        )
+
     def to_json(self) -> dict[str, Any]:
         """JSON shape shown at ``GET /v1/events/{id}``."""
-        body: dict[str, Any] = {"id": self.step_id, "status": self.status.value}
-        if self.reason:
-            body["reason"] = self.reason
-        if self.action_id is not None:
-            body["actionId"] = self.action_id
-        return body
+        return self.to_document()
 
 
 @dataclass(frozen=True)
@@ -42,19 +69,42 @@ class FlowOutcome:
     flow_name: str
     flow_uuid: str
     correlation_id: str
-    continued: bool
-    steps: list[StepOutcome] = field(default_factory=list)
+    kind: OutcomeKind
+    steps: tuple[StepOutcome, ...] = ()
     reason: str = ""
 
-    def to_json(self) -> dict[str, Any]:
-        """JSON shape shown at ``GET /v1/events/{id}``."""
-        body: dict[str, Any] = {
+    @property
+    def started(self) -> bool:
+        """True when the event started this correlation."""
+        return self.kind is OutcomeKind.STARTED
+
+    def to_document(self) -> dict[str, Any]:
+        """The stored shape: an empty ``reason`` is left out."""
+        doc: dict[str, Any] = {
             "flow": self.flow_name,
             "flowUUID": self.flow_uuid,
             "correlationId": self.correlation_id,
-            "kind": "continued" if self.continued else "started",
-            "steps": [step.to_json() for step in self.steps],
+            "kind": self.kind.value,
+            "steps": [step.to_document() for step in self.steps],
         }
         if self.reason:
-            body["reason"] = self.reason
+            doc["reason"] = self.reason
+        return doc
+
+    @classmethod
+    def from_document(cls, doc: Mapping[str, Any]) -> FlowOutcome:
+        """Rebuild a flow outcome from its stored shape."""
+        return cls(
+            flow_name=doc["flow"],
+            flow_uuid=doc["flowUUID"],
+            correlation_id=doc["correlationId"],
+            kind=OutcomeKind(doc["kind"]),
+            steps=tuple(StepOutcome.from_document(s) for s in doc.get("steps", [])),
+            reason=doc.get("reason", ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """JSON shape shown at ``GET /v1/events/{id}``."""
+        body = self.to_document()
+        body["steps"] = [step.to_json() for step in self.steps]
         return body

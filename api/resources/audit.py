@@ -8,7 +8,7 @@ from api.audit_views import execution_list_view
 from api.audit_views import execution_view
 from api.links import Links
 from flyte.audit import Audit
-from flyte.audit import parse_audit_query
+from flyte.audit_query import parse_audit_query
 
 
 class AuditFlowsResource:

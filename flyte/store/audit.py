@@ -17,7 +17,7 @@ from pymongo.errors import BulkWriteError
 from pymongo.errors import DuplicateKeyError
 
 from flyte.action import Action
-from flyte.audit import AuditQuery
+from flyte.audit_query import AuditQuery
 from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT

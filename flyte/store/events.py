@@ -19,6 +19,7 @@ from flyte.clock import to_millis
 from flyte.clock import utcnow
 from flyte.errors import EventNotFound
 from flyte.event import Event
+from flyte.outcome import FlowOutcome
 from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
@@ -35,12 +36,12 @@ class EventStatus(StrEnum):
 
 @dataclass(frozen=True)
 class EventRecord:
-    """A stored event: the event itself, where it is, and what it did."""
+    """A stored event: the event itself, where it is, and what it did per flow."""
 
     event: Event
     status: EventStatus
     action_id: str | None = None
-    outcome: list[dict[str, Any]] = field(default_factory=list)
+    outcomes: list[FlowOutcome] = field(default_factory=list)
     reason: str = ""
 
 
@@ -88,7 +89,7 @@ class EventStore:
         self,
         event_id: str,
         status: EventStatus,
-        outcome: list[dict[str, Any]],
+        outcomes: Sequence[FlowOutcome],
         reason: str = "",
     ) -> None:
         """Record what the event did (or why it failed); it is no longer pending.
@@ -96,11 +97,15 @@ class EventStore:
         The correlations it touched are indexed first: if that fails, the event
         stays pending and is processed again.
         """
-        self._link_correlations(event_id, outcome)
+        self._link_correlations(event_id, outcomes)
         self._events.update_one(
             {"_id": event_id},
             {
-                "$set": {"status": status.value, "outcome": outcome, "reason": reason},
+                "$set": {
+                    "status": status.value,
+                    "outcome": [o.to_document() for o in outcomes],
+                    "reason": reason,
+                },
                 "$unset": {"pendingSince": ""},
             },
         )
@@ -166,8 +171,10 @@ class EventStore:
             for cid, eids in event_ids.items()
         }
 
-    def _link_correlations(self, event_id: str, outcome: list[dict[str, Any]]) -> None:
-        ids = dict.fromkeys(o["correlationId"] for o in outcome if "correlationId" in o)
+    def _link_correlations(
+        self, event_id: str, outcomes: Sequence[FlowOutcome]
+    ) -> None:
+        ids = dict.fromkeys(o.correlation_id for o in outcomes)
         links = [
             {
                 "_id": f"{cid}#{event_id}",
@@ -193,6 +200,6 @@ def _record(doc: dict[str, Any]) -> EventRecord:
         event=Event.from_document(doc["event"]),
         status=EventStatus(doc["status"]),
         action_id=doc.get("actionId"),
-        outcome=doc.get("outcome") or [],
+        outcomes=[FlowOutcome.from_document(o) for o in doc.get("outcome") or []],
         reason=doc.get("reason", ""),
     )

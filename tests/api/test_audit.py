@@ -18,7 +18,7 @@ from falcon import testing
 from flyte.action import Action
 from flyte.action import ActionState
 from flyte.action import StateChange
-from flyte.audit import MAX_LIMIT
+from flyte.audit_query import MAX_LIMIT
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.store import Stores

@@ -8,20 +8,21 @@ from typing import Any
 
 import pytest
 
-from flyte.audit import DEFAULT_LIMIT
-from flyte.audit import MAX_LIMIT
-from flyte.audit import MAX_START
 from flyte.audit import Audit
-from flyte.audit import AuditQuery
 from flyte.audit import Evaluation
-from flyte.audit import parse_audit_query
-from flyte.audit import parse_labels
+from flyte.audit_query import DEFAULT_LIMIT
+from flyte.audit_query import MAX_LIMIT
+from flyte.audit_query import MAX_START
+from flyte.audit_query import AuditQuery
+from flyte.audit_query import parse_audit_query
+from flyte.audit_query import parse_labels
 from flyte.engine import FlowEngine
 from flyte.errors import ExecutionNotFound
 from flyte.errors import InvalidAuditQuery
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.flow import parse_flow
+from flyte.outcome import StepOutcome
 from flyte.outcome import StepStatus
 from flyte.store import Stores
 from templates import TemplateEngine
@@ -156,8 +157,10 @@ def test_an_execution_has_its_flow_actions_trigger_and_evaluations(
     assert execution.trigger is not None and execution.trigger.id == "e1"
     action_id = execution.actions[0].id
     assert execution.evaluations == (
-        Evaluation("e1", "Msg", "run", StepStatus.FIRED, action_id=action_id),
-        Evaluation("e1", "Msg", "never", StepStatus.SKIPPED, "criteria false"),
+        Evaluation("e1", "Msg", StepOutcome("run", StepStatus.FIRED, "", action_id)),
+        Evaluation(
+            "e1", "Msg", StepOutcome("never", StepStatus.SKIPPED, "criteria false")
+        ),
     )
     assert Audit(stores).find_executions(AuditQuery()) == [execution]
 
@@ -179,7 +182,7 @@ def test_a_correlation_where_nothing_fired_is_shown_but_not_listed(
     correlation = start(stores, flow)
     execution = Audit(stores).get_execution(correlation)
     assert execution.actions == ()
-    assert [e.status for e in execution.evaluations] == [StepStatus.SKIPPED]
+    assert [e.step.status for e in execution.evaluations] == [StepStatus.SKIPPED]
     assert execution.trigger is not None
     assert Audit(stores).find_executions(AuditQuery()) == []
 

@@ -13,6 +13,7 @@ from flyte.errors import ResultNotReady
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.flow import parse_flow
+from flyte.outcome import OutcomeKind
 from flyte.pack import Pack
 from flyte.store import Stores
 from flyte.store.events import EventStatus
@@ -164,8 +165,7 @@ def test_a_step_that_does_not_fire_records_why(
     [outcome] = engine.process(event.id)
     assert outcome.steps[0].status == status
     assert reason in outcome.steps[0].reason
-    stored = stores.events.get(event.id).outcome
-    assert stored[0]["steps"][0]["status"] == status
+    assert stores.events.get(event.id).outcomes == [outcome]
 
 
 def test_templated_labels_context_and_input_follow_upstreams_order(
@@ -217,7 +217,7 @@ def test_a_result_continues_its_correlation_through_depends_on(
     [started] = engine.process(post(stores, clock, payload={"user": "ann"}).id)
     result = finish(stores, clock, started.steps[0].action_id, payload="done")
     outcomes = engine.process(result.id)
-    assert [o.continued for o in outcomes] == [True]
+    assert [o.kind for o in outcomes] == [OutcomeKind.CONTINUED]
     assert outcomes[0].correlation_id == started.correlation_id
     action = stores.actions.get(outcomes[0].steps[0].action_id)
     assert action.input == "ann: done"
@@ -237,7 +237,7 @@ def test_processing_a_result_twice_reports_the_same_outcome(
     assert [(s.step_id, s.status, s.action_id) for s in second.steps] == [
         ("b", "fired", first.steps[0].action_id)
     ]
-    assert stores.events.get(result.id).outcome[0]["steps"][0]["status"] == "fired"
+    assert stores.events.get(result.id).outcomes == [second]
 
 
 def test_fatal_results_continue_too_as_upstreams_or(
@@ -268,9 +268,9 @@ def test_trigger_steps_never_fire_inside_a_continuation(
     [started] = engine.process(post(stores, clock).id)
     result = finish(stores, clock, started.steps[0].action_id)
     outcomes = engine.process(result.id)
-    continued = [o for o in outcomes if o.continued]
-    new = [o for o in outcomes if not o.continued]
-    assert continued[0].steps == []
+    continued = [o for o in outcomes if not o.started]
+    new = [o for o in outcomes if o.started]
+    assert continued[0].steps == ()
     assert new[0].correlation_id != started.correlation_id
     assert new[0].steps[0].status == "fired"
 
@@ -294,7 +294,7 @@ def test_a_step_fires_at_most_once_per_correlation(
     [one] = engine.process(finish(stores, clock, first).id)
     [two] = engine.process(finish(stores, clock, second).id)
     assert one.steps[0].status == "fired"
-    assert two.steps == []
+    assert two.steps == ()
 
 
 def test_a_correlation_keeps_its_flow_version(

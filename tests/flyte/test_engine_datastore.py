@@ -17,6 +17,7 @@ from flyte.errors import Unavailable
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.flow import parse_flow
+from flyte.outcome import StepStatus
 from flyte.store import Stores
 from flyte.store import connect
 from flyte.store.datastore import DatastoreStore
@@ -103,7 +104,7 @@ def test_a_missing_item_is_a_step_error_recorded_on_the_event(
     assert result.action_id is None
     record = stores.events.get(event.id)
     assert record.status is EventStatus.PROCESSED
-    assert record.outcome[0]["steps"][0]["status"] == "error"
+    assert record.outcomes[0].steps[0].status is StepStatus.ERROR
 
 
 def test_a_json_item_that_is_not_an_object_is_a_step_error(

@@ -20,10 +20,12 @@ from pymongo.errors import OperationFailure
 from flyte.action import Action
 from flyte.action import ActionState
 from flyte.action import StateChange
-from flyte.audit import AuditQuery
+from flyte.audit_query import AuditQuery
 from flyte.errors import Unavailable
 from flyte.event import Event
 from flyte.event import PackRef
+from flyte.outcome import FlowOutcome
+from flyte.outcome import OutcomeKind
 from flyte.pack import Pack
 from flyte.store import Stores
 from flyte.store.actions import ActionStore
@@ -279,11 +281,8 @@ def make_event(event_id: str, at: int = 0) -> Event:
     return replace(TRIGGER, id=event_id, created_at=moment, received_at=moment)
 
 
-def outcome(*correlations: str) -> list[dict[str, Any]]:
-    return [
-        {"flow": "f", "flowUUID": "u1", "correlationId": c, "kind": "started"}
-        for c in correlations
-    ]
+def outcome(*correlations: str) -> list[FlowOutcome]:
+    return [FlowOutcome("f", "u1", c, OutcomeKind.STARTED) for c in correlations]
 
 
 def test_a_finished_event_is_found_by_each_correlation_it_touched(
@@ -303,7 +302,7 @@ def test_a_finished_event_is_found_by_each_correlation_it_touched(
         "c3": [],
     }
     record = stores.events.find_by_correlation("c2")[0]
-    assert (record.status, record.outcome) == (
+    assert (record.status, record.outcomes) == (
         EventStatus.PROCESSED,
         outcome("c1", "c2"),
     )

@@ -5,12 +5,18 @@ from __future__ import annotations
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from pymongo.database import Database
 
 from flyte.errors import EventNotFound
 from flyte.event import Event
 from flyte.event import PackRef
+from flyte.outcome import FlowOutcome
+from flyte.outcome import OutcomeKind
+from flyte.outcome import StepOutcome
+from flyte.outcome import StepStatus
 from flyte.store import Stores
 from flyte.store.events import EventStatus
 
@@ -30,7 +36,7 @@ def test_add_then_get_round_trips_the_event(stores: Stores) -> None:
     assert record.event == make_event()
     assert record.status is EventStatus.PENDING
     assert record.action_id is None
-    assert record.outcome == []
+    assert record.outcomes == []
 
 
 def test_a_result_event_remembers_its_action(stores: Stores) -> None:
@@ -50,10 +56,14 @@ def test_get_unknown_event_raises_event_not_found(stores: Stores) -> None:
 
 def test_finish_records_status_and_outcome(stores: Stores) -> None:
     stores.events.add(make_event(), T0)
-    outcome = [{"flow": "f", "steps": [{"id": "a", "status": "fired"}]}]
-    stores.events.finish("e1", EventStatus.PROCESSED, outcome)
+    outcomes = [
+        FlowOutcome(
+            "f", "u1", "c1", OutcomeKind.STARTED, (StepOutcome("a", StepStatus.FIRED),)
+        )
+    ]
+    stores.events.finish("e1", EventStatus.PROCESSED, outcomes)
     record = stores.events.get("e1")
-    assert (record.status, record.outcome) == (EventStatus.PROCESSED, outcome)
+    assert (record.status, record.outcomes) == (EventStatus.PROCESSED, outcomes)
 
 
 def test_find_stale_lists_only_events_pending_too_long(stores: Stores) -> None:
@@ -89,3 +99,50 @@ def test_finish_can_record_a_reason(stores: Stores) -> None:
     stores.events.add(make_event(), T0)
     stores.events.finish("e1", EventStatus.FAILED, [], "gave up")
     assert stores.events.get("e1").reason == "gave up"
+
+
+#: An event's ``outcome`` as stored before outcomes were typed (the engine wrote
+#: ``FlowOutcome.to_json()``); existing databases hold documents like it.
+STORED_OUTCOME = [
+    {
+        "flow": "f",
+        "flowUUID": "u1",
+        "correlationId": "c1",
+        "kind": "continued",
+        "steps": [
+            {"id": "a", "status": "fired", "actionId": "act1"},
+            {"id": "b", "status": "skipped", "reason": "criteria false"},
+        ],
+    }
+]
+TYPED_OUTCOME = [
+    FlowOutcome(
+        "f",
+        "u1",
+        "c1",
+        OutcomeKind.CONTINUED,
+        (
+            StepOutcome("a", StepStatus.FIRED, action_id="act1"),
+            StepOutcome("b", StepStatus.SKIPPED, reason="criteria false"),
+        ),
+    )
+]
+
+
+def test_an_outcome_stored_before_typed_outcomes_is_read_typed(
+    stores: Stores, db: Database[dict[str, Any]]
+) -> None:
+    stores.events.add(make_event(), T0)
+    db["event"].update_one(
+        {"_id": "e1"}, {"$set": {"status": "processed", "outcome": STORED_OUTCOME}}
+    )
+    assert stores.events.get("e1").outcomes == TYPED_OUTCOME
+
+
+def test_finish_stores_the_outcome_in_its_existing_shape(
+    stores: Stores, db: Database[dict[str, Any]]
+) -> None:
+    stores.events.add(make_event(), T0)
+    stores.events.finish("e1", EventStatus.PROCESSED, TYPED_OUTCOME)
+    stored = db["event"].find_one({"_id": "e1"})
+    assert stored is not None and stored["outcome"] == STORED_OUTCOME

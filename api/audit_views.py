@@ -1,4 +1,7 @@
-"""Flow executions as upstream's audit JSON (§10.2), with trigger and evaluations."""
+"""Flow executions in upstream's audit JSON, plus trigger and evaluations.
+
+Upstream's shapes are described in docs/upstream.md#audit.
+"""
 
 from __future__ import annotations
 

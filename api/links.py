@@ -1,10 +1,14 @@
-"""HATEOAS links: the request's base URL and upstream's link relations (§1.4, §1.5)."""
+"""HATEOAS links: the request's base URL and upstream's link relations.
+
+See docs/upstream.md#base-url-of-links and docs/upstream.md#link-objects-and-rels.
+"""
 
 from __future__ import annotations
 
 import falcon
 
-#: Documentation fragments appended to the base URL to form link rels (§1.5).
+#: Documentation fragments appended to the base URL to form link rels. Clients
+#: find links by these rel endings (docs/upstream.md#link-objects-and-rels).
 INFO_DOC = "/swagger#/info"
 V1_DOC = "/swagger#!/info/v1"
 HEALTH_DOC = "/swagger#!/info/health"

@@ -1,4 +1,7 @@
-"""Request bodies and response formats: JSON by default, YAML on request (§1.2)."""
+"""Request bodies and response formats: JSON by default, YAML on request.
+
+Upstream's rules, and where we relax them: docs/upstream.md#content-negotiation.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Serve the WSGI app: waitress for plain HTTP, cheroot for HTTPS (§11.1).
+"""Serve the WSGI app: waitress for plain HTTP, cheroot for HTTPS.
 
 Waitress has no TLS; cheroot (CherryPy's pure-Python, thread-pool WSGI server)
 has a built-in ``ssl`` adapter, so TLS needs no proxy and works on every OS.

@@ -24,7 +24,7 @@ def pack_path(pack_id: str) -> str:
 
 
 def pack_view(pack: Pack, links: Links, now: datetime) -> dict[str, Any]:
-    """One pack with its commands, events and navigation links (§4.4)."""
+    """One pack with its commands, events and links (docs/upstream.md#pack-response)."""
     path = pack_path(pack.id)
     body: dict[str, Any] = {"id": pack.id, "name": pack.name}
     if pack.labels:
@@ -45,7 +45,7 @@ def pack_view(pack: Pack, links: Links, now: datetime) -> dict[str, Any]:
 
 
 def pack_list_view(packs: list[Pack], links: Links, now: datetime) -> dict[str, Any]:
-    """The pack list envelope (§4.5): summaries only, no commands or events."""
+    """The pack list envelope: summaries only, no commands or events, as upstream."""
     return {
         "links": [
             links.link("/v1/packs", "self"),
@@ -89,7 +89,7 @@ def flow_path(name: str) -> str:
 
 
 def flow_view(flow: Flow, links: Links) -> dict[str, Any]:
-    """The latest version of a flow with its links (§6.4)."""
+    """The latest version of a flow with its self, up and help links."""
     return {
         **flow.to_dict(),
         "links": [
@@ -101,7 +101,7 @@ def flow_view(flow: Flow, links: Links) -> dict[str, Any]:
 
 
 def flow_list_view(flows: list[Flow], links: Links) -> dict[str, Any]:
-    """The flow list (§6.4): ``flows`` before ``links``, names and descriptions only."""
+    """The flow list, ``flows`` before ``links`` as upstream: names and descriptions."""
     items = []
     for flow in flows:
         item: dict[str, Any] = {"name": flow.name}
@@ -125,7 +125,7 @@ def datastore_path(key: str) -> str:
 
 
 def datastore_list_view(items: list[DatastoreItem], links: Links) -> dict[str, Any]:
-    """The datastore list (§9): ``links`` before ``datastore``, no values."""
+    """The datastore list, ``links`` before ``datastore`` as upstream: no values."""
     summaries = []
     for item in items:
         summary: dict[str, Any] = {"key": item.key, "contentType": item.content_type}
@@ -149,7 +149,7 @@ def event_path(event_id: str) -> str:
 
 
 def action_view(action: Action, pack_id: str, links: Links) -> dict[str, Any]:
-    """A taken action as upstream hands it to a pack (§5.3)."""
+    """A taken action as upstream hands it to a pack: command, input, result link."""
     result = f"{pack_path(pack_id)}/actions/{quote(action.id, safe='')}/result"
     return {
         "command": action.name,

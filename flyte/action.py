@@ -1,4 +1,7 @@
-"""Actions: commands for packs to run, with their state history (§5.5)."""
+"""Actions: commands for packs to run, with their state history.
+
+The states and their history are upstream's: docs/upstream.md#action-states.
+"""
 
 from __future__ import annotations
 

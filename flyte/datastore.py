@@ -1,7 +1,7 @@
 """Datastore items: reference data stored by key, read by flows with ``datastore()``.
 
 An item is an opaque value (bytes) with the content type it was uploaded with and
-an optional description. Values are global; there are no namespaces (§9).
+an optional description. Values are global; there are no namespaces (as upstream).
 """
 
 from __future__ import annotations

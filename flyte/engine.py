@@ -138,10 +138,11 @@ class FlowEngine:
             for a in self._stores.actions.find_by_correlation(action.correlation_id)
         }
         finished = {step_id for step_id, a in existing.items() if a.is_finished}
-        # Upstream's OR: one finished dependency is enough; trigger steps never
-        # fire inside a continuation (upstream quirk §0.6, fixed). A step fired by
-        # this very event stays a candidate, so processing it again reports the
-        # same outcome instead of forgetting that step.
+        # Upstream's OR: one finished dependency is enough. Trigger steps never
+        # fire inside a continuation: upstream fired them there too, so one result
+        # could fire a trigger step twice (docs/upstream.md#quirks-this-port-fixes).
+        # A step fired by this very event stays a candidate, so processing it
+        # again reports the same outcome instead of forgetting that step.
         candidates = [
             s
             for s in flow.steps
@@ -166,7 +167,7 @@ class FlowEngine:
         parent_context: dict[str, str],
         correlation_id: str,
     ) -> StepOutcome:
-        """Context, event labels, criteria, then command: upstream's order (§7.2)."""
+        """Context, event labels, criteria, then command, in upstream's order."""
         try:
             built = self._build_action(
                 flow, step, event, parent_context, correlation_id

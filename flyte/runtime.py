@@ -1,4 +1,4 @@
-"""What packs do at run time: post events, take actions, post results (§5).
+"""What packs do at run time: post events, take actions, post results.
 
 Every call first records contact from the pack (``lastSeen``), as upstream does,
 even when the body then turns out to be malformed; the write itself happens at

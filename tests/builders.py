@@ -9,7 +9,7 @@ SLACK_HELP = "https://github.com/ExpediaGroup/flyte-slack/blob/master/README.md"
 
 
 def make_pack_body(**overrides: Any) -> dict[str, Any]:
-    """A registration body as the Go flyte-client sends it (§4.1)."""
+    """A registration body as the Go flyte-client sends it."""
     body: dict[str, Any] = {
         "name": "Slack",
         "events": [{"name": "MessageSent"}, {"name": "SendMessageFailed"}],

@@ -1,4 +1,7 @@
-"""The audit of flow executions: /v1/audit/flows and /v1/audit/flows/{id} (§10)."""
+"""The audit of flow executions: /v1/audit/flows and /v1/audit/flows/{id}.
+
+Upstream's behaviour: docs/upstream.md#audit.
+"""
 
 from __future__ import annotations
 

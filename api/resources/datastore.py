@@ -1,4 +1,4 @@
-"""The datastore: /v1/datastore and /v1/datastore/{key} (§9).
+"""The datastore: /v1/datastore and /v1/datastore/{key} (docs/upstream.md#datastore).
 
 Items are uploaded as ``multipart/form-data`` (a ``value`` part and an optional
 ``description`` field) and read back as the raw bytes with their content type.

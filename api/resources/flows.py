@@ -1,4 +1,7 @@
-"""Flows: /v1/flows and /v1/flows/{name} (§6). Every POST makes a new version."""
+"""Flows: /v1/flows and /v1/flows/{name}. Every POST makes a new version.
+
+Upstream's behaviour: docs/upstream.md#flows.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Pack registration and lookup: /v1/packs and /v1/packs/{pack_id} (§4)."""
+"""Pack registration and lookup: /v1/packs and /v1/packs/{pack_id}.
+
+Upstream's behaviour: docs/upstream.md#packs.
+"""
 
 from __future__ import annotations
 

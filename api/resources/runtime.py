@@ -1,4 +1,7 @@
-"""What packs call at run time: post events, take actions, post results (§5)."""
+"""What packs call at run time: post events, take actions, post results.
+
+Upstream's behaviour: docs/upstream.md#runtime-endpoints.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The audit of flow executions over HTTP (§10), through the real pipeline.
+"""The audit of flow executions over HTTP, through the real pipeline.
 
 Packs register, a flow is posted, events go through the Redis broker to a real
 Dramatiq worker, actions are taken and results posted; then the audit is read.

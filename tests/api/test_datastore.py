@@ -1,4 +1,4 @@
-"""The datastore API (§9): multipart uploads, raw reads, the list, limits, errors."""
+"""The datastore API: multipart uploads, raw reads, the list, limits, errors."""
 
 from __future__ import annotations
 

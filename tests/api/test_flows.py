@@ -1,4 +1,4 @@
-"""The flows API (§6): versions, exact list shape, and 400s that name every problem."""
+"""The flows API: versions, exact list shape, and 400s that name every problem."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The packs API: the exact upstream bodies of §4, statuses, errors and YAML."""
+"""The packs API: upstream's exact bodies (docs/upstream.md#packs), errors and YAML."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ TAKE_REL = "http://example.com/swagger#!/action/takeAction"
 def expected_slack(
     last_seen: str = "2026-01-02T15:04:05Z", status: str = "live"
 ) -> dict:
-    """Upstream's unit-test body for the Slack pack (§4.4)."""
+    """Upstream's unit-test body for the Slack pack (docs/upstream.md#pack-response)."""
     return {
         "id": "Slack",
         "name": "Slack",

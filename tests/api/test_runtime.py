@@ -1,4 +1,4 @@
-"""Packs at run time over HTTP (§5): events in, actions out, results back.
+"""Packs at run time over HTTP: events in, actions out, results back.
 
 The real Redis broker carries the messages and a real Dramatiq worker (threads in
 this process) runs the engine against the test database.

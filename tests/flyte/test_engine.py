@@ -1,4 +1,4 @@
-"""The engine's rules (§7), on real stores: matching, correlations, exactly-once."""
+"""The engine's rules, on real stores: matching, correlations, exactly-once."""
 
 from __future__ import annotations
 
@@ -259,7 +259,7 @@ def test_fatal_results_continue_too_as_upstreams_or(
 def test_trigger_steps_never_fire_inside_a_continuation(
     stores: Stores, engine: FlowEngine, clock: FakeClock
 ) -> None:
-    # Upstream quirk §0.6: B fired twice, in a new and in A's correlation.
+    # Upstream fired B twice: in a new correlation, and again inside A's.
     add_flow(
         stores,
         step("a", command=("Shell", "Run")),

@@ -116,7 +116,8 @@ GO_TABLE = [
     ),
 ]
 
-# Templates from the quickstart flow (reference §6.5), the Slack pack and Postman.
+# Templates from upstream's quickstart flow, the Slack pack and Postman
+# (docs/upstream.md#flow-examples).
 SLACK = {
     "message": "flyte  uk-bank-holidays",
     "threadTimestamp": "",

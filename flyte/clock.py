@@ -1,4 +1,8 @@
-"""Injectable time and id sources, and the one time format of the API."""
+"""Injectable time and id sources, and the one time format of the API.
+
+``utcnow`` and ``format_time`` are defined in the wire contract, which the clients
+share, and re-exported here for the server.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,17 @@ import uuid
 from datetime import UTC
 from datetime import datetime
 
+from flyte.contract.times import format_time
+from flyte.contract.times import utcnow
 
-def utcnow() -> datetime:
-    """Return the current time, timezone-aware in UTC."""
-    return datetime.now(UTC)
+__all__ = [
+    "derived_id",
+    "format_time",
+    "from_millis",
+    "new_id",
+    "to_millis",
+    "utcnow",
+]
 
 
 def new_id() -> str:
@@ -32,12 +43,3 @@ def to_millis(moment: datetime) -> int:
 def from_millis(millis: int) -> datetime:
     """Convert stored epoch milliseconds back to an aware UTC datetime."""
     return datetime.fromtimestamp(millis / 1000, UTC)
-
-
-def format_time(moment: datetime) -> str:
-    """Format as RFC 3339 in UTC with a ``Z``, trailing zeros trimmed as Go does."""
-    utc = moment.astimezone(UTC)
-    # strftime("%Y") does not pad years before 1000 (Go's zero time is year 1).
-    text = f"{utc.year:04d}-" + utc.strftime("%m-%dT%H:%M:%S")
-    fraction = f"{utc.microsecond:06d}".rstrip("0")
-    return f"{text}.{fraction}Z" if fraction else f"{text}Z"

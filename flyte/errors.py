@@ -1,44 +1,39 @@
-"""The one error hierarchy of Flyte; ``api/errors.py`` maps it to HTTP.
+"""The server's errors, in the one error hierarchy that api/errors.py maps to HTTP.
 
-::
+The root and the errors the clients share are defined in the wire contract
+(``flyte/contract/errors.py``) and re-exported here, so server code imports every
+error from this module. The clients' own errors descend from the same root::
 
-    FlyteError
-      ConfigError            a setting could not be parsed (start-up stops)
+    FlyteError               (contract) base of every error raised on purpose
+      ConfigError            (contract) a setting could not be parsed (start-up stops)
+      ValidationError        (contract) every Problem (contract) of an input
+                                -> InvalidPack, InvalidFlow, InvalidEvent,
+                                MalformedBody, InvalidDatastoreItem, InvalidAuditQuery
       NotFound               -> PackNotFound, FlowNotFound, ActionNotFound,
                                 EventNotFound, DatastoreItemNotFound,
                                 ExecutionNotFound
       Conflict               -> ActionNotPending
-      ValidationError        -> InvalidPack, InvalidFlow, InvalidEvent, MalformedBody,
-                                InvalidDatastoreItem, InvalidAuditQuery
       PayloadTooLarge        a request body is above its configured limit
       Retryable              -> Unavailable (Mongo or Redis does not answer),
                                 ResultNotReady
       AuthError              -> NoPolicy, MissingToken, InvalidToken, ClaimsNotMet
                                 (all 401, as upstream; never 403)
-      ClientError            -> ApiUnreachable, ApiError, LinkNotFound
+      ClientError            (flyte/sdk/errors.py) -> ApiUnreachable, ApiError,
+                                LinkNotFound, ResourceNotFound
                                 (raised by the pack SDK and the CLI, never served)
-      ExamplePackError       -> UnknownExample, InvalidRequest (-> HostNotAllowed),
-                                InvalidTimers
+      ExamplePackError       (flyte/packs/errors.py) -> UnknownExample,
+                                InvalidRequest (-> HostNotAllowed), InvalidTimers
                                 (the example packs' options and inputs)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-
-class FlyteError(Exception):
-    """Base of every error Flyte raises on purpose."""
-
-
-class ConfigError(FlyteError):
-    """A setting read from the environment could not be parsed."""
-
-    def __init__(self, variable: str, message: str) -> None:
-        super().__init__(f"{variable}: {message}")
-        self.variable = variable
-        self.reason = message
+from flyte.contract.errors import ConfigError as ConfigError
+from flyte.contract.errors import FlyteError as FlyteError
+from flyte.contract.errors import Problem as Problem
+from flyte.contract.errors import ValidationError as ValidationError
 
 
 class NotFound(FlyteError):
@@ -112,33 +107,6 @@ class PayloadTooLarge(FlyteError):
     def __init__(self, what: str, limit: int) -> None:
         super().__init__(f"{what} is larger than {limit} bytes")
         self.limit = limit
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input document, and where it is."""
-
-    location: str
-    message: str
-    step: str | None = None
-
-    def to_dict(self) -> dict[str, str]:
-        """Render as JSON-ready data; ``step`` names the flow step, if any."""
-        body = {"location": self.location, "message": self.message}
-        if self.step is not None:
-            body["step"] = self.step
-        return body
-
-    def __str__(self) -> str:
-        return f"{self.location}: {self.message}" if self.location else self.message
-
-
-class ValidationError(FlyteError):
-    """Input is malformed; carries every problem found, not just the first."""
-
-    def __init__(self, what: str, problems: Sequence[Problem]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(f"invalid {what}: " + "; ".join(map(str, self.problems)))
 
 
 class InvalidPack(ValidationError):
@@ -219,62 +187,3 @@ class InvalidToken(AuthError):
 
 class ClaimsNotMet(AuthError):
     """The token is valid but none of the policy's claims is in it."""
-
-
-class ClientError(FlyteError):
-    """A call from a pack or the CLI to a Flyte API did not succeed."""
-
-
-class ApiUnreachable(ClientError):
-    """The API did not answer: connection refused, DNS, TLS or timeout."""
-
-    def __init__(self, url: str, reason: str) -> None:
-        super().__init__(f"cannot reach {url}: {reason}")
-        self.url = url
-
-
-class ApiError(ClientError):
-    """The API answered with a status the caller did not expect."""
-
-    def __init__(self, method: str, url: str, status: int, detail: str) -> None:
-        message = f"{method} {url} answered {status}"
-        super().__init__(f"{message}: {detail}" if detail else message)
-        self.status = status
-        self.detail = detail
-
-
-class LinkNotFound(ClientError):
-    """A HATEOAS link the client needs is missing from a response."""
-
-    def __init__(self, rel_suffix: str, where: str) -> None:
-        super().__init__(f"no link with rel ending {rel_suffix!r} in {where}")
-        self.rel_suffix = rel_suffix
-
-
-class ExamplePackError(FlyteError):
-    """An example pack was asked for something it cannot do."""
-
-
-class UnknownExample(ExamplePackError):
-    """No example pack has that name."""
-
-    def __init__(self, name: str, known: Sequence[str]) -> None:
-        choices = ", ".join(known)
-        super().__init__(f"no example pack is called {name!r}; choose one of {choices}")
-        self.name = name
-
-
-class InvalidRequest(ExamplePackError):
-    """The HTTP pack's input does not describe a request that can be made."""
-
-
-class HostNotAllowed(InvalidRequest):
-    """The request, or one of its redirects, goes to a host not in the allow-list."""
-
-
-class InvalidTimers(ExamplePackError):
-    """The timer configuration has problems; all of them are listed."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__("invalid timer configuration: " + "; ".join(problems))
-        self.problems = problems

@@ -14,6 +14,7 @@ from typing import Any
 from flyte.clock import from_millis
 from flyte.clock import to_millis
 from flyte.config import DEFAULT_MAX_LABELS
+from flyte.contract.ids import pack_id as pack_id
 from flyte.errors import InvalidPack
 from flyte.errors import Problem
 from flyte.event import PackRef
@@ -119,11 +120,6 @@ class Pack:
 def too_many_labels(where: str, max_labels: int) -> Problem:
     """The problem of a label map above FLYTE_MAX_LABELS."""
     return Problem(where, f"more than {max_labels} labels")
-
-
-def pack_id(name: str, labels: Mapping[str, str]) -> str:
-    """Upstream's id: the name, then ``.key.value`` for each label in key order."""
-    return name + "".join(f".{key}.{labels[key]}" for key in sorted(labels))
 
 
 def status_of(last_seen: datetime, now: datetime) -> PackStatus:

@@ -22,10 +22,10 @@ from flyte.cli import flows
 from flyte.cli import packs
 from flyte.cli.output import print_error
 from flyte.cli.session import Session
-from flyte.errors import ApiUnreachable
-from flyte.errors import ConfigError
-from flyte.errors import FlyteError
-from flyte.errors import ValidationError
+from flyte.contract.errors import ConfigError
+from flyte.contract.errors import FlyteError
+from flyte.contract.errors import ValidationError
+from flyte.sdk.errors import ApiUnreachable
 
 #: The top-level help.
 DESCRIPTION = """\

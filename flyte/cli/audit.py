@@ -11,7 +11,7 @@ from flyte.cli.output import print_table
 from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import missing_as
-from flyte.errors import ExecutionNotFound
+from flyte.sdk.errors import ResourceNotFound
 
 #: Option (its dest) -> query parameter of ``GET /v1/audit/flows``.
 FILTERS = {
@@ -95,7 +95,7 @@ def _trigger_text(trigger: dict[str, Any] | None) -> str:
 
 def show(args: argparse.Namespace, session: Session) -> int:
     """One execution for people: its flow, trigger, actions and evaluations."""
-    with missing_as(lambda: ExecutionNotFound(args.correlation_id)):
+    with missing_as(ResourceNotFound("flow execution", args.correlation_id)):
         body = session.client.get_json(api_path("audit", "flows", args.correlation_id))
     if session.json:
         print_json(body)

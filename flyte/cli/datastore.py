@@ -15,7 +15,7 @@ from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import delete_document
 from flyte.cli.session import missing_as
-from flyte.errors import DatastoreItemNotFound
+from flyte.sdk.errors import ResourceNotFound
 
 #: The type of a ``--value``: the text is sent UTF-8 encoded.
 TEXT_TYPE = "text/plain; charset=utf-8"
@@ -82,7 +82,7 @@ def get(args: argparse.Namespace, session: Session) -> int:
     if session.json:
         print_json(_entry(session, args.key))
         return 0
-    with missing_as(lambda: DatastoreItemNotFound(args.key)):
+    with missing_as(ResourceNotFound("datastore item", args.key)):
         response = session.client.request(
             "GET", api_path("datastore", args.key), expect=(200,)
         )
@@ -95,7 +95,7 @@ def _entry(session: Session, key: str) -> dict[str, Any]:
     for item in session.client.get_json("/v1/datastore").get("datastore", []):
         if item.get("key") == key:
             return dict(item)
-    raise DatastoreItemNotFound(key)
+    raise ResourceNotFound("datastore item", key)
 
 
 def list_items(args: argparse.Namespace, session: Session) -> int:
@@ -115,5 +115,5 @@ def list_items(args: argparse.Namespace, session: Session) -> int:
 def delete(args: argparse.Namespace, session: Session) -> int:
     """Remove an item; flows that read it get an error from then on."""
     path = api_path("datastore", args.key)
-    missing = DatastoreItemNotFound(args.key)
+    missing = ResourceNotFound("datastore item", args.key)
     return delete_document(session, path, missing, f"deleted {args.key}")

@@ -14,10 +14,10 @@ from flyte.cli.output import print_json
 from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import missing_as
-from flyte.errors import EventNotFound
-from flyte.pack import pack_id
+from flyte.contract.ids import pack_id
 from flyte.sdk.client import ApiClient
-from flyte.sdk.pack import Event
+from flyte.sdk.definition import Event
+from flyte.sdk.errors import ResourceNotFound
 from flyte.sdk.runner import event_body
 
 #: How long ``--wait`` without a number waits for the event to be processed.
@@ -121,8 +121,8 @@ def _output(session: Session, record: dict[str, Any]) -> None:
 
 
 def fetch(session: Session, event_id: str) -> dict[str, Any]:
-    """``GET /v1/events/{id}``; a 404 is EventNotFound."""
-    with missing_as(lambda: EventNotFound(event_id)):
+    """``GET /v1/events/{id}``; a 404 is ResourceNotFound."""
+    with missing_as(ResourceNotFound("event", event_id)):
         record: dict[str, Any] = session.client.get_json(api_path("events", event_id))
     return record
 

@@ -13,9 +13,9 @@ from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import delete_document
 from flyte.cli.session import show_document
-from flyte.errors import FlowNotFound
-from flyte.errors import Problem
-from flyte.errors import ValidationError
+from flyte.contract.errors import Problem
+from flyte.contract.errors import ValidationError
+from flyte.sdk.errors import ResourceNotFound
 
 #: The body type of each flow file suffix (the API reads YAML as application/x-yaml).
 CONTENT_TYPES = {
@@ -112,10 +112,10 @@ def list_flows(args: argparse.Namespace, session: Session) -> int:
 def get(args: argparse.Namespace, session: Session) -> int:
     """The latest version of a flow: YAML that ``apply`` takes back, or the JSON."""
     path = api_path("flows", args.name)
-    return show_document(session, path, FlowNotFound(args.name))
+    return show_document(session, path, ResourceNotFound("flow", args.name))
 
 
 def delete(args: argparse.Namespace, session: Session) -> int:
     """Delete a flow; running correlations finish on their version."""
-    path, missing = api_path("flows", args.name), FlowNotFound(args.name)
+    path, missing = api_path("flows", args.name), ResourceNotFound("flow", args.name)
     return delete_document(session, path, missing, f"deleted flow {args.name}")

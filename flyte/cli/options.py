@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from flyte.errors import ConfigError
-from flyte.errors import Problem
-from flyte.errors import ValidationError
+from flyte.contract.errors import ConfigError
+from flyte.contract.errors import Problem
+from flyte.contract.errors import ValidationError
 from flyte.sdk.config import parse_labels
 
 

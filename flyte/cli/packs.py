@@ -13,7 +13,7 @@ from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import delete_document
 from flyte.cli.session import show_document
-from flyte.errors import PackNotFound
+from flyte.sdk.errors import ResourceNotFound
 
 
 def register(
@@ -78,12 +78,13 @@ def _pack_row(pack: dict[str, Any]) -> tuple[str, ...]:
 def get(args: argparse.Namespace, session: Session) -> int:
     """One pack, with its commands and events: YAML, or the JSON."""
     path = api_path("packs", args.pack_id)
-    return show_document(session, path, PackNotFound(args.pack_id))
+    return show_document(session, path, ResourceNotFound("pack", args.pack_id))
 
 
 def delete(args: argparse.Namespace, session: Session) -> int:
     """Remove a pack's registration."""
-    path, missing = api_path("packs", args.pack_id), PackNotFound(args.pack_id)
+    missing = ResourceNotFound("pack", args.pack_id)
+    path = api_path("packs", args.pack_id)
     return delete_document(session, path, missing, f"deleted pack {args.pack_id}")
 
 

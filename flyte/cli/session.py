@@ -4,7 +4,6 @@ global options, the output mode, and the translation of 404 answers."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from contextlib import contextmanager
@@ -13,11 +12,11 @@ from urllib.parse import quote
 from flyte.cli.output import print_json
 from flyte.cli.output import print_yaml
 from flyte.cli.output import without_links
-from flyte.errors import ApiError
-from flyte.errors import NotFound
 from flyte.sdk.client import ApiClient
 from flyte.sdk.config import DEFAULT_LOCAL_API
 from flyte.sdk.config import ClientConfig
+from flyte.sdk.errors import ApiError
+from flyte.sdk.errors import ResourceNotFound
 
 
 class Session:
@@ -62,19 +61,19 @@ def api_path(*parts: str) -> str:
 
 
 @contextmanager
-def missing_as(error: Callable[[], NotFound]) -> Iterator[None]:
-    """Turn a 404 answer into ``error()``, a domain NotFound that names the thing."""
+def missing_as(missing: ResourceNotFound) -> Iterator[None]:
+    """Turn a 404 answer into ``missing``, which names the thing not found."""
     try:
         yield
     except ApiError as ex:
         if ex.status == 404:
-            raise error() from ex
+            raise missing from ex
         raise
 
 
-def show_document(session: Session, path: str, missing: NotFound) -> int:
+def show_document(session: Session, path: str, missing: ResourceNotFound) -> int:
     """GET one document: its JSON with ``--json``, else YAML without its links."""
-    with missing_as(lambda: missing):
+    with missing_as(missing):
         body = session.client.get_json(path)
     if session.json:
         print_json(body)
@@ -83,9 +82,11 @@ def show_document(session: Session, path: str, missing: NotFound) -> int:
     return 0
 
 
-def delete_document(session: Session, path: str, missing: NotFound, done: str) -> int:
+def delete_document(
+    session: Session, path: str, missing: ResourceNotFound, done: str
+) -> int:
     """DELETE one document (204), saying ``done`` unless ``--json``."""
-    with missing_as(lambda: missing):
+    with missing_as(missing):
         session.client.request("DELETE", path, expect=(204,))
     if not session.json:
         print(done)

@@ -10,7 +10,7 @@ import importlib
 from collections.abc import Mapping
 from collections.abc import Sequence
 
-from flyte.errors import UnknownExample
+from flyte.packs.errors import UnknownExample
 
 #: The examples by name, each with what it does in one line.
 EXAMPLES: dict[str, str] = {

@@ -20,10 +20,10 @@ from collections.abc import Sequence
 from typing import Any
 from typing import TextIO
 
-from flyte.errors import ClientError
 from flyte.packs import options
 from flyte.sdk import Event
 from flyte.sdk import Pack
+from flyte.sdk.errors import ClientError
 from flyte.sdk.runner import Background
 from flyte.sdk.runner import PackRunner
 

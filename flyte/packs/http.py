@@ -18,14 +18,14 @@ from typing import Any
 import httpx
 
 from flyte import __version__
-from flyte.errors import HostNotAllowed
-from flyte.errors import InvalidRequest
 from flyte.packs import options
+from flyte.packs.errors import HostNotAllowed
+from flyte.packs.errors import InvalidRequest
 from flyte.packs.http_input import Request
 from flyte.packs.http_input import parse_request
 from flyte.sdk import Event
 from flyte.sdk import Pack
-from flyte.sdk.pack import DEFAULT_POLLING_INTERVAL
+from flyte.sdk.definition import DEFAULT_POLLING_INTERVAL
 
 logger = logging.getLogger(__name__)
 

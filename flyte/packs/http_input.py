@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from typing import Any
 
-from flyte.errors import InvalidRequest
+from flyte.packs.errors import InvalidRequest
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 _KEYS = frozenset(

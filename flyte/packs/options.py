@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from typing import Any
 from typing import NoReturn
 
-from flyte.errors import ClientError
-from flyte.errors import ConfigError
+from flyte.contract.errors import ConfigError
 from flyte.sdk import ClientConfig
 from flyte.sdk import Pack
 from flyte.sdk.config import DEFAULT_LOCAL_API
-from flyte.sdk.pack import DEFAULT_POLLING_INTERVAL
+from flyte.sdk.definition import DEFAULT_POLLING_INTERVAL
+from flyte.sdk.errors import ClientError
 from flyte.sdk.runner import Background
 
 #: Exit status of bad options or configuration, as argparse's.

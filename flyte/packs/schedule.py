@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfoNotFoundError
 import yaml
 from croniter import croniter
 
-from flyte.clock import format_time
-from flyte.errors import InvalidTimers
+from flyte.contract.times import format_time
+from flyte.packs.errors import InvalidTimers
 
 _KEYS = frozenset({"name", "cron", "timezone", "payload"})
 

@@ -26,7 +26,7 @@ from flyte.packs import options
 from flyte.sdk import Event
 from flyte.sdk import Pack
 from flyte.sdk import fatal_event
-from flyte.sdk.pack import DEFAULT_POLLING_INTERVAL
+from flyte.sdk.definition import DEFAULT_POLLING_INTERVAL
 
 logger = logging.getLogger(__name__)
 

@@ -12,14 +12,14 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from datetime import datetime
 
-from flyte.clock import utcnow
-from flyte.errors import ClientError
-from flyte.errors import InvalidTimers
+from flyte.contract.times import utcnow
 from flyte.packs import options
+from flyte.packs.errors import InvalidTimers
 from flyte.packs.schedule import Schedule
 from flyte.packs.schedule import Timer
 from flyte.packs.schedule import load_timers
 from flyte.sdk import Pack
+from flyte.sdk.errors import ClientError
 from flyte.sdk.runner import Background
 from flyte.sdk.runner import PackRunner
 

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 from flyte.sdk.client import ApiClient
 from flyte.sdk.config import ClientConfig
+from flyte.sdk.definition import FATAL
+from flyte.sdk.definition import Event
+from flyte.sdk.definition import EventDef
+from flyte.sdk.definition import fatal_event
+from flyte.sdk.errors import ClientError
 from flyte.sdk.health import Health
-from flyte.sdk.pack import FATAL
-from flyte.sdk.pack import Event
-from flyte.sdk.pack import EventDef
 from flyte.sdk.pack import Pack
-from flyte.sdk.pack import fatal_event
 
 __all__ = [
     "FATAL",
     "ApiClient",
     "ClientConfig",
+    "ClientError",
     "Event",
     "EventDef",
     "Health",

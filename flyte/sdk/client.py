@@ -15,12 +15,13 @@ from typing import Any
 import httpx
 
 from flyte import __version__
-from flyte.errors import ApiError
-from flyte.errors import ApiUnreachable
-from flyte.errors import LinkNotFound
 from flyte.sdk.config import ClientConfig
+from flyte.sdk.errors import ApiError
+from flyte.sdk.errors import ApiUnreachable
+from flyte.sdk.errors import LinkNotFound
 
-#: Link rel suffixes of upstream's contract (reference §1.5); never hard-code paths.
+#: The ends of the link rels of upstream's v1 contract (the start is the server's
+#: own address): a client finds every endpoint by them and never hard-codes paths.
 REL_HEALTH = "info/health"
 REL_PACKS = "pack/listPacks"
 REL_TAKE = "takeAction"
@@ -47,28 +48,28 @@ class ApiClient:
         if config.jwt:
             headers["Authorization"] = f"Bearer {config.jwt}"
         self._http = httpx.Client(
+            base_url=config.api_url,
             headers=headers,
             timeout=config.timeout,
             verify=config.verify_tls,
             transport=transport,
         )
 
-    def url(self, path_or_href: str) -> str:
-        """An absolute URL: hrefs as they are, paths under the API root."""
-        if path_or_href.startswith(("http://", "https://")):
-            return path_or_href
-        return self.config.api_url + "/" + path_or_href.lstrip("/")
-
     def request(
         self, method: str, target: str, *, expect: Collection[int], **kwargs: Any
     ) -> httpx.Response:
-        """Send one request; raise unless the answer's status is in ``expect``."""
-        url = self.url(target)
+        """Send one request; raise unless the answer's status is in ``expect``.
+
+        ``target`` is an absolute href from a link, or a path under the API root
+        (httpx joins it to the client's ``base_url``).
+        """
+        request = self._http.build_request(method, target, **kwargs)
+        url = str(request.url)
         if self._http.is_closed:
             # A pack's own loop may still send while the pack shuts down.
             raise ApiUnreachable(url, "the client is closed (the pack stopped)")
         try:
-            response = self._http.request(method, url, **kwargs)
+            response = self._http.send(request)
         except httpx.HTTPError as ex:
             raise ApiUnreachable(url, _describe(ex)) from ex
         if response.status_code not in expect:
@@ -81,10 +82,11 @@ class ApiClient:
 
     def discover(self) -> list[dict[str, Any]]:
         """The links of ``{api}/v1``: where every other endpoint is."""
-        body = self.get_json("/v1")
+        response = self.request("GET", "/v1", expect=(200,))
+        body = response.json()
         links = body.get("links") if isinstance(body, dict) else None
         if not isinstance(links, list):
-            raise LinkNotFound("self", f"{self.url('/v1')} (no links)")
+            raise LinkNotFound("self", f"{response.url} (no links)")
         return links
 
     def close(self) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 
-from flyte.errors import ConfigError
+from flyte.contract.errors import ConfigError
 
 #: Upstream's flyte-client timeout for every API call, in seconds.
 DEFAULT_API_TIMEOUT_SECONDS = 10.0

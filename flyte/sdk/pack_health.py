@@ -8,16 +8,16 @@ loop stalled all turn the endpoint's answer to 500.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from typing import Any
+from typing import Protocol
 
-from flyte.errors import ClientError
 from flyte.sdk.client import REL_HEALTH
+from flyte.sdk.client import ApiClient
 from flyte.sdk.client import find_link
+from flyte.sdk.definition import PackDefinition
+from flyte.sdk.errors import ClientError
 from flyte.sdk.health import Health
 from flyte.sdk.health import HealthCheck
-
-if TYPE_CHECKING:
-    from flyte.sdk.runner import PackRunner
 
 #: Upstream's timeout for the API health check, in seconds.
 API_CHECK_TIMEOUT = 5.0
@@ -27,7 +27,38 @@ STALL_INTERVALS = 3
 MIN_STALL_SECONDS = 30.0
 
 
-def pack_checks(runner: PackRunner) -> dict[str, HealthCheck]:
+class RunningPack(Protocol):
+    """What the checks read of a running pack: a ``PackRunner`` is one."""
+
+    @property
+    def pack(self) -> PackDefinition:
+        """The definition being run."""
+
+    @property
+    def api(self) -> ApiClient:
+        """The client of the pack's API."""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The labels the pack registered with."""
+
+    @property
+    def registered(self) -> bool:
+        """Whether the pack has registered."""
+
+    @property
+    def api_links(self) -> list[dict[str, Any]]:
+        """The links of the API's ``/v1`` document."""
+
+    @property
+    def last_poll(self) -> float | None:
+        """``time.monotonic()`` of the last poll the API answered, if any."""
+
+    def in_flight(self) -> int:
+        """How many handlers are running now."""
+
+
+def pack_checks(runner: RunningPack) -> dict[str, HealthCheck]:
     """The built-in checks of ``runner``, then the pack's own."""
     checks: dict[str, HealthCheck] = {
         "FlyteApi": lambda: api_health(runner),
@@ -39,7 +70,7 @@ def pack_checks(runner: PackRunner) -> dict[str, HealthCheck]:
     return checks
 
 
-def api_health(runner: PackRunner) -> Health:
+def api_health(runner: RunningPack) -> Health:
     """Healthy when the API's health link answers 200."""
     try:
         url = find_link(runner.api_links, REL_HEALTH, "the API's /v1 links")
@@ -49,14 +80,14 @@ def api_health(runner: PackRunner) -> Health:
     return Health(True, f"Flyte API at {runner.api.config.api_url} is healthy")
 
 
-def registration_health(runner: PackRunner) -> Health:
+def registration_health(runner: RunningPack) -> Health:
     """Healthy once the pack is registered."""
     if runner.registered:
         return Health(True, f"registered with labels {runner.labels}")
     return Health(False, "not registered yet")
 
 
-def polling_health(runner: PackRunner) -> Health:
+def polling_health(runner: RunningPack) -> Health:
     """Healthy while the poll loop reaches the API often enough."""
     interval = runner.pack.polling_interval
     allowed = max(STALL_INTERVALS * interval, MIN_STALL_SECONDS)

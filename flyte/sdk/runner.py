@@ -1,9 +1,10 @@
 """Runs a pack: registers it, polls for actions, runs handlers, posts results.
 
-Threads, not asyncio: handlers are ordinary (often blocking) functions. The poll
-loop takes an action only when a handler slot is free, so a busy pack never holds
-actions it cannot start; it polls again at once after an action and waits the
-polling interval when there is none.
+Threads, not asyncio: handlers are ordinary (often blocking) functions, run by a
+thread pool of ``max_concurrent_actions`` workers. The poll loop takes an action
+only when a worker is free, so a busy pack never holds actions it cannot start;
+it polls again at once after an action and waits the polling interval when there
+is none.
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ import threading
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
+from concurrent.futures import FIRST_COMPLETED
+from concurrent.futures import Future
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait
 from typing import Any
 
 from tenacity import RetryCallState
@@ -23,11 +28,8 @@ from tenacity import stop_after_delay
 from tenacity import stop_when_event_set
 from tenacity import wait_random_exponential
 
-from flyte.clock import format_time
-from flyte.clock import utcnow
-from flyte.errors import ApiError
-from flyte.errors import ClientError
-from flyte.errors import LinkNotFound
+from flyte.contract.times import format_time
+from flyte.contract.times import utcnow
 from flyte.sdk.client import REL_EVENT
 from flyte.sdk.client import REL_PACKS
 from flyte.sdk.client import REL_RESULT
@@ -35,10 +37,13 @@ from flyte.sdk.client import REL_TAKE
 from flyte.sdk.client import ApiClient
 from flyte.sdk.client import find_link
 from flyte.sdk.config import ClientConfig
+from flyte.sdk.definition import Event
+from flyte.sdk.definition import PackDefinition
+from flyte.sdk.definition import fatal_event
+from flyte.sdk.errors import ApiError
+from flyte.sdk.errors import ClientError
+from flyte.sdk.errors import LinkNotFound
 from flyte.sdk.health import HealthServer
-from flyte.sdk.pack import Event
-from flyte.sdk.pack import Pack
-from flyte.sdk.pack import fatal_event
 from flyte.sdk.pack_health import pack_checks
 
 logger = logging.getLogger(__name__)
@@ -60,7 +65,9 @@ _PERMANENT_STATUSES = frozenset({400, 401, 403, 413, 422})
 class PackRunner:
     """A registered, polling pack; ``stop()`` finishes the actions in flight."""
 
-    def __init__(self, pack: Pack, api: ApiClient, labels: Mapping[str, str]) -> None:
+    def __init__(
+        self, pack: PackDefinition, api: ApiClient, labels: Mapping[str, str]
+    ) -> None:
         self.pack = pack
         self.api = api
         self.labels = {**pack.labels, **labels}
@@ -69,8 +76,10 @@ class PackRunner:
         self.health_server: HealthServer | None = None
         self._links: dict[str, str] = {}
         self._api_links: list[dict[str, Any]] = []
-        self._slots = threading.BoundedSemaphore(pack.max_concurrent_actions)
-        self._in_flight: set[threading.Thread] = set()
+        self._handlers = ThreadPoolExecutor(
+            pack.max_concurrent_actions, thread_name_prefix=f"flyte-action-{pack.name}"
+        )
+        self._running: set[Future[None]] = set()
         self._lock = threading.Lock()
         self._poller = threading.Thread(
             target=self._poll_loop, name=f"flyte-poll-{pack.name}", daemon=True
@@ -159,7 +168,7 @@ class PackRunner:
 
     def _poll_loop(self) -> None:
         while not self.stopping.is_set():
-            if not self._slots.acquire(timeout=self.pack.polling_interval):
+            if not self._has_free_handler():
                 continue
             try:
                 action = self._take()
@@ -167,10 +176,31 @@ class PackRunner:
                 logger.exception("Pack %s poll failed", self.pack.name)
                 action = None
             if action is None:
-                self._slots.release()
                 self.stopping.wait(self.pack.polling_interval)
                 continue
             self._dispatch(action)
+
+    def _has_free_handler(self) -> bool:
+        """True when a handler is free; else wait up to an interval for one to end.
+
+        Waiting returns ``False`` either way, so the loop checks ``stopping``
+        before it polls.
+        """
+        running = self._running_handlers()
+        if len(running) < self.pack.max_concurrent_actions:
+            return True
+        logger.debug(
+            "Pack %s: all %d handlers busy, waiting for one before polling",
+            self.pack.name,
+            len(running),
+        )
+        wait(running, timeout=self.pack.polling_interval, return_when=FIRST_COMPLETED)
+        return False
+
+    def _running_handlers(self) -> set[Future[None]]:
+        with self._lock:
+            self._running = {future for future in self._running if not future.done()}
+            return set(self._running)
 
     def _take(self) -> dict[str, Any] | None:
         try:
@@ -211,21 +241,26 @@ class PackRunner:
         logger.warning("Pack %s could not poll: %s", self.pack.name, ex)
 
     def _dispatch(self, action: dict[str, Any]) -> None:
-        thread = threading.Thread(
-            target=self._run_action, args=(action,), name="flyte-action", daemon=True
-        )
+        try:
+            future = self._handlers.submit(self._run_action, action)
+        except RuntimeError:
+            # stop() gave up waiting for this loop and shut the pool down.
+            logger.warning(
+                "Pack %s stopped before action %s could start; its lease expires",
+                self.pack.name,
+                action.get("id"),
+            )
+            return
         with self._lock:
-            self._in_flight.add(thread)
-        thread.start()
+            self._running.add(future)
 
     def _run_action(self, action: dict[str, Any]) -> None:
         try:
-            event = self.handle(action)
-            self._post_result(action, event)
-        finally:
-            with self._lock:
-                self._in_flight.discard(threading.current_thread())
-            self._slots.release()
+            self._post_result(action, self.handle(action))
+        except Exception:  # noqa: BLE001 - a future would keep it out of sight
+            logger.exception(
+                "Pack %s could not finish action %s", self.pack.name, action.get("id")
+            )
 
     def handle(self, action: dict[str, Any]) -> Event:
         """Run the action's handler; its event, or a FATAL event saying why not."""
@@ -235,7 +270,8 @@ class PackRunner:
             known = sorted(self.pack.commands)
             return fatal_event(f"no handler for command {name!r}; known: {known}")
         try:
-            event = command.handler(action.get("input"))
+            # Typed as object: a handler's annotation is a promise, not a check.
+            event: object = command.handler(action.get("input"))
         except Exception as ex:  # noqa: BLE001 - a failing handler is a FATAL result
             logger.exception("Pack %s command %s failed", self.pack.name, name)
             return fatal_event(f"{type(ex).__name__}: {ex}")
@@ -269,24 +305,25 @@ class PackRunner:
 
     def in_flight(self) -> int:
         """How many handlers are running now."""
-        with self._lock:
-            return len(self._in_flight)
+        return len(self._running_handlers())
 
     def stop(self, timeout: float = DEFAULT_SHUTDOWN_SECONDS) -> None:
-        """Stop polling, let running handlers finish and report, then close."""
+        """Stop polling, let running handlers finish and report, then close.
+
+        Handlers still running after ``timeout`` cannot be interrupted: they
+        go on in the pool, and the process exits once they return.
+        """
         self.stopping.set()
         if self._poller.is_alive():
             self._poller.join(timeout)
-        deadline = time.monotonic() + timeout
-        with self._lock:
-            running = list(self._in_flight)
-        for thread in running:
-            thread.join(max(0.0, deadline - time.monotonic()))
-        if self.in_flight():
+        _, unfinished = wait(self._running_handlers(), timeout=timeout)
+        self._handlers.shutdown(wait=False, cancel_futures=True)
+        if unfinished:
             logger.warning(
-                "Pack %s stopped with %d action(s) unfinished; their leases expire",
+                "Pack %s stopped waiting for %d unfinished action(s); "
+                "the process exits when they return",
                 self.pack.name,
-                self.in_flight(),
+                len(unfinished),
             )
         if self.health_server is not None:
             self.health_server.stop()
@@ -317,7 +354,7 @@ class PackRunner:
 
 
 def event_body(event: Event) -> dict[str, Any]:
-    """The wire shape of an event a pack sends (reference §5.1)."""
+    """The wire shape of an event a pack sends, stamped with the time it is sent."""
     return {
         "event": event.name,
         "payload": event.payload,
@@ -340,7 +377,7 @@ def _is_transient_result_error(ex: BaseException) -> bool:
 
 
 def start_pack(
-    pack: Pack,
+    pack: PackDefinition,
     config: ClientConfig | None,
     environ: Mapping[str, str],
     background: Background | None = None,
@@ -368,7 +405,7 @@ def _start(
 
 
 def run_pack(
-    pack: Pack,
+    pack: PackDefinition,
     config: ClientConfig | None,
     environ: Mapping[str, str],
     background: Background | None = None,

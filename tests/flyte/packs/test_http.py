@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from flyte.errors import InvalidRequest
+from flyte.packs.errors import InvalidRequest
 from flyte.packs.http import HttpSettings
 from flyte.packs.http import build_pack
 from flyte.packs.http_input import parse_request

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from flyte.errors import FlyteError
-from flyte.errors import UnknownExample
+from flyte.contract.errors import FlyteError
 from flyte.packs import EXAMPLES
 from flyte.packs import run_example
+from flyte.packs.errors import UnknownExample
 from flyte.packs.options import OptionParser
 from flyte.packs.options import positive_float
 

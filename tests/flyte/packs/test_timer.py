@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from flyte.errors import InvalidTimers
 from flyte.packs import timer
+from flyte.packs.errors import InvalidTimers
 from flyte.packs.schedule import Schedule
 from flyte.packs.schedule import Timer
 from flyte.packs.schedule import load_timers

@@ -20,12 +20,12 @@ from api.app import create_app
 from flyte.auth import load_auth
 from flyte.cli import main
 from flyte.config import Settings
-from flyte.errors import ApiError
 from flyte.health import mongo_check
 from flyte.health import redis_check
 from flyte.sdk import ClientConfig
 from flyte.sdk import Event
 from flyte.sdk import Pack
+from flyte.sdk.errors import ApiError
 from flyte.store import Stores
 from tests.conftest import serve
 from tests.flyte.test_policy import documented_policy_text

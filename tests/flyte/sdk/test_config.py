@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from flyte.errors import ConfigError
+from flyte.contract.errors import ConfigError
 from flyte.sdk.config import DEFAULT_API_TIMEOUT_SECONDS
 from flyte.sdk.config import ClientConfig
 from flyte.sdk.config import parse_labels

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -10,9 +11,10 @@ from typing import Any
 import httpx
 import pytest
 
-from flyte.errors import ApiError
 from flyte.sdk import Event
 from flyte.sdk import Pack
+from flyte.sdk.errors import ApiError
+from tests.live import WAIT_SECONDS
 from tests.live import actions_of
 from tests.live import post_flow
 from tests.live import start
@@ -110,9 +112,22 @@ def test_the_loop_polls_again_at_once_after_an_action(live_api: str) -> None:
     assert elapsed < SLOW_POLL, f"4 actions took {elapsed:.1f} s"
 
 
+def busy_waits(caplog: pytest.LogCaptureFixture) -> int:
+    """How often the poll loop found every handler busy and did not poll."""
+    return sum("handlers busy" in r.getMessage() for r in caplog.records)
+
+
+def wait_until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting until {what}"
+        time.sleep(0.02)
+
+
 def test_no_more_handlers_run_at_once_than_allowed_and_the_rest_stay_new(
-    live_api: str,
+    live_api: str, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG, logger="flyte.sdk.runner")
     release = threading.Event()
     running: list[int] = []
     peak: list[int] = [0]
@@ -135,7 +150,9 @@ def test_no_more_handlers_run_at_once_than_allowed_and_the_rest_stay_new(
         for n in range(5):
             runner.send_event("Go", n)
         wait_for_actions(live_api, "bounded", 2, {"PENDING"})
-        time.sleep(1.2)  # more than two polling intervals
+        # Twice busy: the loop went round at least once with both handlers
+        # running, and had its chance to take more.
+        wait_until(lambda: busy_waits(caplog) >= 2, "the loop found both busy twice")
         states = sorted(a["state"]["value"] for a in actions_of(live_api, "bounded"))
         assert states == ["NEW", "NEW", "NEW", "PENDING", "PENDING"]
         release.set()
@@ -148,26 +165,39 @@ def test_no_more_handlers_run_at_once_than_allowed_and_the_rest_stay_new(
 
 def test_stopping_finishes_and_reports_the_actions_in_flight(live_api: str) -> None:
     entered, release = threading.Event(), threading.Event()
+    seen_when_stopped: list[list[str]] = []
 
     def slow(value: Any) -> Event:
         entered.set()
-        release.wait(10)
+        release.wait(WAIT_SECONDS)
         return Event("Echoed", "finished")
+
+    def stop() -> None:
+        runner.stop()
+        # What the API holds the moment stop() returns, before anything else runs.
+        seen_when_stopped.append(states_of(live_api, "graceful"))
 
     apply_flow(live_api, "graceful")
     runner = start(echo_pack(slow, polling_interval=0.5), live_api)
     runner.send_event("Go", 1)
-    assert entered.wait(10)
-    runner.send_event("Go", 2)  # arrives after the stop began: must stay NEW
-    stopper = threading.Thread(target=runner.stop)
+    assert entered.wait(WAIT_SECONDS)
+    # When the pack is asked to stop while a handler runs
+    stopper = threading.Thread(target=stop)
     stopper.start()
-    time.sleep(0.3)
+    wait_until(runner.stopping.is_set, "stop() began")
+    # And an event arrives after the stop began: its action must stay NEW
+    runner.send_event("Go", 2)
+    wait_for_actions(live_api, "graceful", 1, {"NEW"})
     assert stopper.is_alive(), "stop() returned while a handler was running"
     release.set()
-    stopper.join(10)
-    states = sorted(a["state"]["value"] for a in actions_of(live_api, "graceful"))
-    assert states == ["NEW", "SUCCESS"]
+    stopper.join(WAIT_SECONDS)
+    # Then stop() returned only once the handler's result was reported
+    assert seen_when_stopped == [["NEW", "SUCCESS"]]
     assert runner.wait(0)
+
+
+def states_of(api: str, flow: str) -> list[str]:
+    return sorted(a["state"]["value"] for a in actions_of(api, flow))
 
 
 def test_a_deleted_pack_registers_again_instead_of_exiting(live_api: str) -> None:

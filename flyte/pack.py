@@ -20,7 +20,8 @@ from flyte.errors import Problem
 from flyte.event import PackRef
 from flyte.schema import find_problems
 
-#: Upstream rejects pack-level links whose rel matches this, unanchored (§4.3).
+#: Upstream rejects pack-level links whose rel matches this, unanchored (see
+#: "Registration" in docs/upstream.md).
 FORBIDDEN_PACK_REL = re.compile(r"up|self|/actionResult$|/takeAction$|/event$")
 #: Pack status thresholds by time since last contact (boundaries exclusive).
 WARNING_AFTER = timedelta(minutes=10)
@@ -123,7 +124,7 @@ def too_many_labels(where: str, max_labels: int) -> Problem:
 
 
 def status_of(last_seen: datetime, now: datetime) -> PackStatus:
-    """Classify the time since last contact (§4.4: exactly 10 min is warning)."""
+    """Classify the time since last contact: exactly 10 min is already warning."""
     silence = now - last_seen
     if silence < WARNING_AFTER:
         return PackStatus.LIVE

@@ -1,4 +1,4 @@
-"""A stand-in for the Go Flyte API, speaking its exact v1 contract (reference §3–5).
+"""A stand-in for the Go Flyte API, speaking its v1 contract (docs/upstream.md).
 
 It is a real HTTP peer on a free port, used to show that the SDK works against
 upstream: absolute hrefs under another path prefix, 201 registration answered as

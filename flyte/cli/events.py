@@ -17,8 +17,8 @@ from flyte.cli.session import missing_as
 from flyte.contract.ids import pack_id
 from flyte.sdk.client import ApiClient
 from flyte.sdk.definition import Event
+from flyte.sdk.definition import event_body
 from flyte.sdk.errors import ResourceNotFound
-from flyte.sdk.runner import event_body
 
 #: How long ``--wait`` without a number waits for the event to be processed.
 DEFAULT_WAIT_SECONDS = 30.0

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from flyte.contract.times import format_time
+from flyte.contract.times import utcnow
 from flyte.sdk.health import HealthCheck
 
 #: The event name that marks an action as failed (state FATAL).
@@ -35,6 +37,15 @@ class Event:
 def fatal_event(payload: Any) -> Event:
     """An event that marks the action FATAL, carrying why."""
     return Event(FATAL, payload)
+
+
+def event_body(event: Event) -> dict[str, Any]:
+    """The wire shape of an event a pack sends, stamped with the time it is sent."""
+    return {
+        "event": event.name,
+        "payload": event.payload,
+        "createdAt": format_time(utcnow()),
+    }
 
 
 @dataclass(frozen=True)
@@ -169,5 +180,6 @@ __all__ = [
     "EventDef",
     "Handler",
     "PackDefinition",
+    "event_body",
     "fatal_event",
 ]

@@ -1,14 +1,18 @@
 """A pack you can run: its definition, plus ``start()`` and ``run()``.
 
-The dependency points one way: ``Pack`` uses the runner, and the runner knows
-only the ``PackDefinition`` it runs.
+The dependency points one way: ``Pack`` builds and drives a ``PackRunner``, and
+the runner knows only the ``PackDefinition`` it runs.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
 from collections.abc import Mapping
 
+from flyte.sdk.client import ApiClient
 from flyte.sdk.config import ClientConfig
 from flyte.sdk.definition import FATAL
 from flyte.sdk.definition import Command
@@ -19,8 +23,8 @@ from flyte.sdk.definition import PackDefinition
 from flyte.sdk.definition import fatal_event
 from flyte.sdk.runner import Background
 from flyte.sdk.runner import PackRunner
-from flyte.sdk.runner import run_pack
-from flyte.sdk.runner import start_pack
+
+logger = logging.getLogger(__name__)
 
 
 class Pack(PackDefinition):
@@ -33,8 +37,14 @@ class Pack(PackDefinition):
         *,
         background: Background | None = None,
     ) -> PackRunner:
-        """Register and start polling in the background; the runner is returned."""
-        return start_pack(self, config, environ, background)
+        """Register and start polling in the background; the runner is returned.
+
+        Installs no signal handlers: stopping is the caller's ``runner.stop()``.
+        """
+        config = config or ClientConfig.from_env(environ)
+        runner = PackRunner(self, ApiClient(config), config.labels)
+        _start(runner, config, background)
+        return runner
 
     def run(
         self,
@@ -48,7 +58,40 @@ class Pack(PackDefinition):
         ``background(runner)`` runs in a daemon thread once registered: a loop
         that watches something and calls ``runner.send_event``.
         """
-        run_pack(self, config, environ, background)
+        config = config or ClientConfig.from_env(environ)
+        runner = PackRunner(self, ApiClient(config), config.labels)
+        stop_requested = threading.Event()
+
+        def request_stop(signum: int, frame: object) -> None:
+            logger.info("Pack %s stopping (signal %d)", self.name, signum)
+            # Also ends a registration still retrying against an absent API.
+            runner.stopping.set()
+            stop_requested.set()
+
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {sig: signal.signal(sig, request_stop) for sig in signals}
+        try:
+            _start(runner, config, background)
+            stop_requested.wait()
+            runner.stop()
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+
+def _start(
+    runner: PackRunner, config: ClientConfig, background: Background | None
+) -> None:
+    """Start ``runner``, then ``background``; a failed start leaves nothing open."""
+    try:
+        runner.start(health_port=config.health_port or None)
+    except BaseException:
+        runner.stop(timeout=0)
+        raise
+    if background is not None and runner.registered:
+        threading.Thread(
+            target=background, args=(runner,), name="flyte-background", daemon=True
+        ).start()
 
 
 __all__ = [

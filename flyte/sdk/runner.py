@@ -10,7 +10,6 @@ is none.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -28,17 +27,15 @@ from tenacity import stop_after_delay
 from tenacity import stop_when_event_set
 from tenacity import wait_random_exponential
 
-from flyte.contract.times import format_time
-from flyte.contract.times import utcnow
 from flyte.sdk.client import REL_EVENT
 from flyte.sdk.client import REL_PACKS
 from flyte.sdk.client import REL_RESULT
 from flyte.sdk.client import REL_TAKE
 from flyte.sdk.client import ApiClient
 from flyte.sdk.client import find_link
-from flyte.sdk.config import ClientConfig
 from flyte.sdk.definition import Event
 from flyte.sdk.definition import PackDefinition
+from flyte.sdk.definition import event_body
 from flyte.sdk.definition import fatal_event
 from flyte.sdk.errors import ApiError
 from flyte.sdk.errors import ClientError
@@ -52,7 +49,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_SHUTDOWN_SECONDS = 30.0
 #: How long a result is retried while the API is unreachable or failing.
 DEFAULT_RESULT_RETRY_SECONDS = 60.0
-#: A pack's own loop, given the running pack (see ``run_pack``).
+#: A pack's own loop, given the running pack (see ``Pack.run``).
 Background = Callable[["PackRunner"], None]
 #: Backoff between attempts to register or to report a result, in seconds.
 RETRY_FIRST_DELAY = 0.5
@@ -353,15 +350,6 @@ class PackRunner:
         )
 
 
-def event_body(event: Event) -> dict[str, Any]:
-    """The wire shape of an event a pack sends, stamped with the time it is sent."""
-    return {
-        "event": event.name,
-        "payload": event.payload,
-        "createdAt": format_time(utcnow()),
-    }
-
-
 def _is_transient_registration_error(ex: BaseException) -> bool:
     if isinstance(ex, ApiError):
         return ex.status not in _PERMANENT_STATUSES
@@ -374,64 +362,3 @@ def _is_transient_result_error(ex: BaseException) -> bool:
     if isinstance(ex, ApiError):
         return not 400 <= ex.status < 500
     return isinstance(ex, ClientError)
-
-
-def start_pack(
-    pack: PackDefinition,
-    config: ClientConfig | None,
-    environ: Mapping[str, str],
-    background: Background | None = None,
-) -> PackRunner:
-    """Build a runner from ``config`` (or the environment) and start it."""
-    config = config or ClientConfig.from_env(environ)
-    runner = PackRunner(pack, ApiClient(config), config.labels)
-    _start(runner, config, background)
-    return runner
-
-
-def _start(
-    runner: PackRunner, config: ClientConfig, background: Background | None
-) -> None:
-    """Start ``runner``, then ``background``; a failed start leaves nothing open."""
-    try:
-        runner.start(health_port=config.health_port or None)
-    except BaseException:
-        runner.stop(timeout=0)
-        raise
-    if background is not None and runner.registered:
-        threading.Thread(
-            target=background, args=(runner,), name="flyte-background", daemon=True
-        ).start()
-
-
-def run_pack(
-    pack: PackDefinition,
-    config: ClientConfig | None,
-    environ: Mapping[str, str],
-    background: Background | None = None,
-) -> None:
-    """Run until SIGINT or SIGTERM, then shut down gracefully.
-
-    ``background``, if given, runs in a daemon thread once the pack is
-    registered: the place for a loop that watches something and sends events.
-    """
-    config = config or ClientConfig.from_env(environ)
-    runner = PackRunner(pack, ApiClient(config), config.labels)
-    stop_requested = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        logger.info("Pack %s stopping (signal %d)", pack.name, signum)
-        # Also ends a registration still retrying against an absent API.
-        runner.stopping.set()
-        stop_requested.set()
-
-    previous = {
-        sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        _start(runner, config, background)
-        stop_requested.wait()
-        runner.stop()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)

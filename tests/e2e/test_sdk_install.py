@@ -1,5 +1,6 @@
-"""The SDK installs on its own: ``pip install flyte`` without the server extra, in a
-fresh virtualenv, gives a pack that runs a flow's action against ``flyte dev``.
+"""The SDK installs on its own: ``pip install <checkout>``, without the server
+extra, in a fresh virtualenv gives a pack that runs a flow's action against
+``flyte dev``.
 
 The install is not editable and comes from a copy of the source tree, so it is
 what a pack author gets (and leaves no ``build/`` behind in the checkout). pip

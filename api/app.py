@@ -12,7 +12,6 @@ from importlib import resources
 from typing import Any
 
 import falcon
-import redis
 import yaml
 
 from api.errors import add_error_handlers
@@ -47,6 +46,7 @@ from flyte.clock import utcnow
 from flyte.config import Settings
 from flyte.flow import SyntaxCheck
 from flyte.health import HealthCheck
+from flyte.health import health_redis_client
 from flyte.health import mongo_check
 from flyte.health import redis_check
 from flyte.logging import configure_logging
@@ -59,9 +59,6 @@ from flyte.store import ensure_indexes
 from flyte.store import open_stores
 from flyte.store.retention import Retention
 from flyte.templating import build_engine
-
-#: Redis answers health pings fast or not at all.
-REDIS_TIMEOUT_SECONDS = 2.0
 
 
 @dataclass(frozen=True)
@@ -110,11 +107,7 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
     """Connect to the configured MongoDB and Redis and build the app."""
     db = connect(settings)
     ensure_indexes(db, Retention.from_settings(settings))
-    redis_client = redis.Redis.from_url(
-        settings.redis_url,
-        socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
-        socket_timeout=REDIS_TIMEOUT_SECONDS,
-    )
+    redis_client = health_redis_client(settings.redis_url)
     checks = {"mongo": mongo_check(db), "redis": redis_check(redis_client)}
     # The one place the API learns about Dramatiq.
     from workers.broker import install_broker

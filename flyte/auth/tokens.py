@@ -6,16 +6,19 @@ only asymmetric algorithms are accepted, so ``alg: none`` and HS/RS confusion fa
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-import urllib.request
 from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 import jwt
+from tenacity import RetryCallState
+from tenacity import Retrying
+from tenacity import retry_if_exception_type
+from tenacity import wait_exponential
 
 from flyte.errors import ConfigError
 from flyte.errors import InvalidToken
@@ -30,6 +33,10 @@ DEFAULT_LEEWAY_SECONDS = 30
 DEFAULT_JWKS_REFRESH_SECONDS = 30.0
 #: An unreachable issuer is retried at start-up for this long before giving up.
 DEFAULT_STARTUP_WAIT_SECONDS = 60.0
+#: Start-up retries wait 0.5 s, then twice as long each time, up to this.
+MAX_RETRY_DELAY_SECONDS = 10.0
+#: What an issuer that is not (yet) reachable, or not yet serving, raises.
+UNREACHABLE = (OSError, ValueError, KeyError, httpx.HTTPError, jwt.PyJWTError)
 #: Used when discovery lists no ``id_token_signing_alg_values_supported``.
 DEFAULT_ALGORITHMS = ("RS256",)
 #: What we accept at all; symmetric (HS*) and ``none`` are never allowed.
@@ -130,9 +137,9 @@ def discover(
     timeout: float = DEFAULT_HTTP_TIMEOUT_SECONDS,
 ) -> Issuer:
     """Read ``{url}/.well-known/openid-configuration``; its issuer must be ``url``."""
-    address = url.rstrip("/") + "/.well-known/openid-configuration"
-    with urllib.request.urlopen(address, timeout=timeout) as response:  # noqa: S310
-        document = json.load(response)
+    response = httpx.get(discovery_url(url), timeout=timeout, follow_redirects=True)
+    response.raise_for_status()
+    document = response.json()
     if document.get("issuer") != url:
         raise ConfigError(
             "FLYTE_OIDC_ISSUER_URL",
@@ -149,6 +156,13 @@ def discover(
     return Issuer(url=url, jwks_uri=document["jwks_uri"], algorithms=chosen)
 
 
+def discovery_url(issuer: str) -> httpx.URL:
+    """Where the issuer serves its discovery document."""
+    # The document sits below the issuer's own path (``/dex/.well-known/...``):
+    # joined to the issuer as a directory, not to its last segment.
+    return httpx.URL(issuer.rstrip("/") + "/").join(".well-known/openid-configuration")
+
+
 def connect_verifier(
     url: str,
     client_id: str,
@@ -160,20 +174,52 @@ def connect_verifier(
 ) -> TokenVerifier:
     """Discover the issuer and fetch its keys, retrying with backoff for ``wait``
     seconds while it cannot be reached; then start-up fails with a ConfigError."""
-    deadline = monotonic() + wait
-    delay = 0.5
-    while True:
-        try:
-            issuer = discover(url, timeout=options.get("timeout", 10.0))
-            return TokenVerifier(issuer, client_id, monotonic=monotonic, **options)
-        except (OSError, ValueError, KeyError, jwt.PyJWTError) as ex:
-            if monotonic() + delay > deadline:
-                raise ConfigError(
-                    "FLYTE_OIDC_ISSUER_URL",
-                    f"issuer {url!r} unreachable for {wait:.0f} s: {ex}",
-                ) from ex
-            logger.warning(
-                "OIDC issuer %s not ready (%s); retrying in %.1f s.", url, ex, delay
-            )
-            sleep(delay)
-            delay = min(delay * 2, 10.0)
+    retrying = Retrying(
+        retry=retry_if_exception_type(UNREACHABLE),
+        wait=wait_exponential(multiplier=0.5, max=MAX_RETRY_DELAY_SECONDS),
+        stop=_sleeping_past(monotonic() + wait, monotonic),
+        sleep=sleep,
+        before_sleep=_log_retry,
+        reraise=True,
+    )
+    try:
+        return retrying(_connect, url, client_id, monotonic, options)
+    except UNREACHABLE as ex:
+        raise ConfigError(
+            "FLYTE_OIDC_ISSUER_URL",
+            f"issuer {url!r} unreachable for {wait:.0f} s: {ex}",
+        ) from ex
+
+
+def _connect(
+    url: str, client_id: str, monotonic: Callable[[], float], options: dict[str, Any]
+) -> TokenVerifier:
+    issuer = discover(url, timeout=options.get("timeout", DEFAULT_HTTP_TIMEOUT_SECONDS))
+    return TokenVerifier(issuer, client_id, monotonic=monotonic, **options)
+
+
+def _sleeping_past(
+    deadline: float, monotonic: Callable[[], float]
+) -> Callable[[RetryCallState], bool]:
+    """Stop before a sleep would end after ``deadline``, on the injected clock.
+
+    Not tenacity's ``stop_before_delay``: it reads the system clock, so a test
+    with a fake ``sleep`` and clock could not run the whole wait at once.
+    """
+
+    def stop(state: RetryCallState) -> bool:
+        # tenacity (8.3 and later) decides the next sleep before asking to stop.
+        return monotonic() + state.upcoming_sleep > deadline
+
+    return stop
+
+
+def _log_retry(state: RetryCallState) -> None:
+    url = state.args[0]
+    error = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "OIDC issuer %s not ready (%s); retrying in %.1f s.",
+        url,
+        error,
+        state.upcoming_sleep,
+    )

@@ -14,6 +14,7 @@ import pytest
 from flyte.auth.tokens import TokenVerifier
 from flyte.auth.tokens import connect_verifier
 from flyte.auth.tokens import discover
+from flyte.auth.tokens import discovery_url
 from flyte.errors import ConfigError
 from flyte.errors import InvalidToken
 from tests.oidc import CLIENT_ID
@@ -217,3 +218,39 @@ def test_an_unreachable_issuer_is_retried_then_stops_start_up() -> None:
         )
     assert waits[:4] == [0.5, 1.0, 2.0, 4.0]
     assert sum(waits) <= 60
+
+
+def test_an_issuer_not_serving_discovery_yet_is_retried_then_stops_start_up(
+    oidc_issuer: Issuer,
+) -> None:
+    # Given an issuer that answers 404 for its discovery document
+    ticker = Ticker()
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        ticker.now += seconds
+
+    # Then start-up retries, as for an unreachable one, and names the answer
+    with pytest.raises(ConfigError, match="unreachable for 5 s: .*404 Not Found"):
+        connect_verifier(
+            f"{oidc_issuer.url}/elsewhere",
+            CLIENT_ID,
+            wait=5,
+            sleep=sleep,
+            monotonic=ticker,
+        )
+    assert waits == [0.5, 1.0, 2.0]
+
+
+@pytest.mark.parametrize(
+    ("issuer", "expected"),
+    [
+        ("https://id.example.com/dex", "https://id.example.com/dex/"),
+        ("https://id.example.com/dex/", "https://id.example.com/dex/"),
+        ("https://id.example.com", "https://id.example.com/"),
+    ],
+)
+def test_discovery_is_read_below_the_issuer_path(issuer: str, expected: str) -> None:
+    url = str(discovery_url(issuer))
+    assert url == expected + ".well-known/openid-configuration"

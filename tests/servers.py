@@ -12,10 +12,10 @@ from urllib.parse import urlunsplit
 
 import pytest
 
-from flyte.embedded import free_port
-from flyte.embedded import mongo_command
-from flyte.embedded import redis_command
-from flyte.embedded import wait_for_port
+from flyte.devserver.embedded import free_port
+from flyte.devserver.embedded import mongo_command
+from flyte.devserver.embedded import redis_command
+from flyte.devserver.embedded import wait_for_port
 from flyte.errors import FlyteError
 
 #: Seconds a server gets to start listening before the run fails.

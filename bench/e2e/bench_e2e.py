@@ -39,7 +39,7 @@ from flyte.action import ActionState
 from flyte.action import StateChange
 from flyte.clock import new_id
 from flyte.config import Settings
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 from flyte.engine import FlowEngine
 from flyte.event import Event
 from flyte.event import PackRef

@@ -24,7 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from bench.e2e.bench_e2e import start_dev  # noqa: E402
-from flyte.embedded import free_port  # noqa: E402
+from flyte.devserver.embedded import free_port  # noqa: E402
 
 CHECKS = "not_a_server_error,response_schema_conformance"
 

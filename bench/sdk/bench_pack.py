@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 
 from bench.e2e.bench_e2e import start_dev
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 from flyte.sdk import ClientConfig
 from flyte.sdk import Event
 from flyte.sdk import Pack

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from flyte.cli.session import Session
-from flyte.dev import DevOptions
-from flyte.dev import run_dev
+
+#: What ``flyte dev`` says when the server's dependencies are not installed.
+SERVER_MISSING = (
+    "flyte dev runs the server: install it with pip install 'flyte[server]'"
+)
+#: Top-level packages of this repository: a missing one is a bug, not a missing extra.
+OWN_PACKAGES = frozenset({"flyte", "api", "workers", "templates"})
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -25,7 +31,17 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 
 def run(args: argparse.Namespace, session: Session) -> int:
-    """Start everything and block until stopped."""
+    """Start everything and block until stopped; 2 when the server is missing."""
+    # Imported here, not at the top: the dev server needs the server's optional
+    # dependencies (the ``server`` extra), and every other command works without.
+    try:
+        from flyte.devserver.dev import DevOptions
+        from flyte.devserver.dev import run_dev
+    except ModuleNotFoundError as ex:
+        if not is_missing_dependency(ex):
+            raise
+        print(SERVER_MISSING, file=sys.stderr)
+        return 2
     options = DevOptions(
         mongo_port=args.mongo_port,
         redis_port=args.redis_port,
@@ -33,3 +49,9 @@ def run(args: argparse.Namespace, session: Session) -> int:
         worker_threads=args.worker_threads,
     )
     return run_dev(session.environ, options)
+
+
+def is_missing_dependency(ex: ModuleNotFoundError) -> bool:
+    """True when the module not found is a third-party one, not one of ours."""
+    top_level = (ex.name or "").partition(".")[0]
+    return bool(top_level) and top_level not in OWN_PACKAGES

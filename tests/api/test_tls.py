@@ -28,7 +28,7 @@ from pymongo.database import Database
 
 from api.serve import tls_server
 from flyte.config import Settings
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 from flyte.errors import ConfigError
 
 HEALTHY_WITHIN = 15.0

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 
 #: The issue's bound on start-up: /health answers 200 within this many seconds.
 HEALTHY_WITHIN = 15.0

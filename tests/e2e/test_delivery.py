@@ -96,7 +96,7 @@ def assert_exactly_one_action_per_event(stores: Stores, accepted: list[str]) -> 
 @pytest.fixture
 def own_redis(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     """A data directory and port for a Redis this test may kill and restart."""
-    from flyte.embedded import free_port
+    from flyte.devserver.embedded import free_port
 
     yield tmp_path / "redis-data", free_port()
 
@@ -136,7 +136,7 @@ def test_killing_workers_mid_stream_loses_and_duplicates_nothing(
 def test_restarting_redis_mid_stream_loses_nothing(
     settings: Settings, stores: Stores, tmp_path: Path, own_redis: tuple[Path, int]
 ) -> None:
-    from flyte.embedded import redis_command
+    from flyte.devserver.embedded import redis_command
 
     data_dir, port = own_redis
     redis_url = f"redis://127.0.0.1:{port}/0"

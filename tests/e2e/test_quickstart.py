@@ -23,7 +23,7 @@ from typing import IO
 import httpx
 import pytest
 
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 from tests.e2e.devserver import STOP_WITHIN
 from tests.e2e.devserver import start_dev
 from tests.e2e.devserver import wait_healthy

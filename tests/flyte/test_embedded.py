@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from flyte.embedded import clear_stale_pid_file
-from flyte.embedded import free_port
-from flyte.embedded import is_port_free
+from flyte.devserver.embedded import clear_stale_pid_file
+from flyte.devserver.embedded import free_port
+from flyte.devserver.embedded import is_port_free
 from flyte.errors import FlyteError
 
 

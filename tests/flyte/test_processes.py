@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flyte.processes import PROCESSES
-from flyte.processes import procfile_text
+from flyte.devserver.processes import PROCESSES
+from flyte.devserver.processes import procfile_text
 
 ROOT = Path(__file__).resolve().parents[2]
 

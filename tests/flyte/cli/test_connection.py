@@ -13,7 +13,7 @@ import pytest
 from flyte.cli import build_parser
 from flyte.cli import main
 from flyte.cli.session import Session
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 from tests.flyte.cli.cli import flyte
 
 

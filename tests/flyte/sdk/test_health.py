@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from flyte.embedded import free_port
+from flyte.devserver.embedded import free_port
 from flyte.sdk import ClientConfig
 from flyte.sdk import Event
 from flyte.sdk import Health

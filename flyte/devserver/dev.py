@@ -18,12 +18,12 @@ from pathlib import Path
 from honcho.manager import Manager
 
 from flyte.config import Settings
-from flyte.embedded import free_port
-from flyte.embedded import is_port_free
-from flyte.embedded import mongo_command
-from flyte.embedded import redis_command
-from flyte.processes import PROCESSES
-from flyte.processes import worker_command
+from flyte.devserver.embedded import free_port
+from flyte.devserver.embedded import is_port_free
+from flyte.devserver.embedded import mongo_command
+from flyte.devserver.embedded import redis_command
+from flyte.devserver.processes import PROCESSES
+from flyte.devserver.processes import worker_command
 
 #: Ports tried first for the embedded servers, so local tools find them as usual.
 DEFAULT_MONGO_PORT = 27017

@@ -92,8 +92,8 @@ def redis_command(data_dir: Path, port: int) -> list[str]:
 def clear_stale_pid_file(pid_file: Path) -> None:
     """Remove a pid file left by a crash; refuse if a live nx-27017 still owns it.
 
-    nx-27017 refuses to start while the pid in its file is alive, which after a
-    crash may be a zombie or a recycled pid (stack-notes §1.2).
+    nx-27017 refuses to start while the pid in its file is alive. After a crash
+    that pid may belong to a zombie, or have been reused by another process.
     """
     try:
         pid = int(pid_file.read_text().strip())

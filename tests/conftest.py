@@ -40,11 +40,8 @@ from flyte.templating import template_functions
 from tests.oidc import Issuer
 from tests.servers import start_mongo
 from tests.servers import start_redis
-from workers import context
-from workers.broker import install_broker
-from workers.events import handle_event
-from workers.housekeeping import expire_leases
-from workers.housekeeping import recover_events
+from workers.actors import declare_actors
+from workers.broker import build_broker
 from workers.queue import DramatiqQueue
 
 #: The tests' fixed clock lies in the past: nothing may expire under them (nx-27017
@@ -146,14 +143,46 @@ def client(
     )
 
 
+class RunningTestContext:
+    """The actors' engine and housekeeper: those of the test whose worker runs now."""
+
+    def __init__(self) -> None:
+        self._engine: FlowEngine | None = None
+        self._housekeeper: Housekeeper | None = None
+
+    @property
+    def engine(self) -> FlowEngine:
+        """The running test's engine."""
+        assert self._engine is not None, "no worker fixture is running"
+        return self._engine
+
+    @property
+    def housekeeper(self) -> Housekeeper:
+        """The running test's housekeeper."""
+        assert self._housekeeper is not None, "no worker fixture is running"
+        return self._housekeeper
+
+    def install(
+        self, engine: FlowEngine | None, housekeeper: Housekeeper | None
+    ) -> None:
+        """Run the actors on these (``None``: on nothing, between tests)."""
+        self._engine = engine
+        self._housekeeper = housekeeper
+
+
 @pytest.fixture(scope="session")
-def broker(session_settings: Settings) -> Iterator[RedisBroker]:
-    """The Dramatiq broker on the session's Redis, with every actor bound to it."""
-    broker = install_broker(session_settings)
-    # The actors were bound to the broker `workers` built from the environment.
-    for actor in (handle_event, recover_events, expire_leases):
-        actor.broker = broker
-        broker.declare_actor(actor)
+def actor_context() -> RunningTestContext:
+    """What the session broker's actors run on; the ``worker`` fixture fills it."""
+    return RunningTestContext()
+
+
+@pytest.fixture(scope="session")
+def broker(
+    session_settings: Settings, actor_context: RunningTestContext
+) -> Iterator[RedisBroker]:
+    """The Dramatiq broker on the session's Redis, with every actor declared on it."""
+    broker = build_broker(session_settings)
+    declare_actors(broker, actor_context)
     yield broker
     broker.close()
 
@@ -192,17 +221,18 @@ def housekeeper(
 
 @pytest.fixture
 def worker(
-    broker: RedisBroker, engine: FlowEngine, housekeeper: Housekeeper
+    broker: RedisBroker,
+    actor_context: RunningTestContext,
+    engine: FlowEngine,
+    housekeeper: Housekeeper,
 ) -> Iterator[Worker]:
     """A Dramatiq worker (threads in this process) consuming the real Redis broker."""
-    context.set_engine(engine)
-    context.set_housekeeper(housekeeper)
+    actor_context.install(engine, housekeeper)
     worker = Worker(broker, worker_timeout=50, worker_threads=2)
     worker.start()
     yield worker
     worker.stop()
-    context.set_engine(None)
-    context.set_housekeeper(None)
+    actor_context.install(None, None)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from flyte.devserver.embedded import free_port
 from flyte.devserver.embedded import mongo_command
 from flyte.devserver.embedded import redis_command
 from flyte.devserver.embedded import wait_for_port
+from flyte.devserver.processes import WORKER_BROKER
 from flyte.errors import FlyteError
 
 #: Seconds a server gets to start listening before the run fails.
@@ -87,7 +88,7 @@ def with_database(uri: str, database: str) -> str:
 
 
 class WorkerProcesses:
-    """Real ``dramatiq workers`` processes with Flyte's actors, as the Procfile runs."""
+    """Real Dramatiq worker processes with Flyte's actors, as the Procfile runs them."""
 
     def __init__(self, env: dict[str, str], log: Path, processes: int = 2) -> None:
         self._env = env
@@ -97,7 +98,7 @@ class WorkerProcesses:
 
     def start(self) -> None:
         """Start the workers in a process group of their own."""
-        command = [sys.executable, "-m", "dramatiq", "workers"]
+        command = [sys.executable, "-m", "dramatiq", WORKER_BROKER]
         command += ["--processes", str(self._processes), "--threads", "4"]
         with self._log.open("ab") as out:
             self.process = subprocess.Popen(

@@ -1,17 +1,6 @@
-"""Dramatiq adapter: ``dramatiq workers`` imports this package to find the actors.
+"""Dramatiq adapter: the actors, the work queue the API sends to, and the scheduler.
 
-The broker is installed before any actor module is imported, so actors bind to it.
+Importing any module of this package has no side effect. ``workers.main`` is the
+worker processes' entry point: it reads the settings, configures logging, builds
+the broker and declares the actors on it.
 """
-
-from __future__ import annotations
-
-from flyte.config import Settings
-from flyte.logging import configure_logging
-from workers.broker import install_broker
-
-settings = Settings.from_env()
-configure_logging(settings)
-broker = install_broker(settings)
-
-from workers import events  # noqa: E402,F401 - registers the actors
-from workers import housekeeping  # noqa: E402,F401

@@ -1,18 +1,22 @@
-"""The engine and housekeeper of this worker process, built lazily after fork.
+"""The engine and housekeeper the actors of one worker process run on.
 
-Actors reach them through ``get_engine()`` / ``get_housekeeper()``; tests install
-their own with the ``set_`` functions (dramatiq's ``get_broker``/``set_broker`` idiom).
-MongoClient is not fork-safe, so nothing connects at import time.
+The actors receive a ``WorkerContext`` when they are declared. A worker process
+gets a ``ProcessContext``, which connects on first use: MongoClient is not
+fork-safe, and nothing may connect at import. Tests declare the actors with a
+context of their own, wired to their servers.
 """
 
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Protocol
 
 from flyte.config import Settings
 from flyte.engine import FlowEngine
 from flyte.housekeeping import Housekeeper
+from flyte.queue import WorkQueue
 from flyte.runtime import Leases
 from flyte.store import connect
 from flyte.store import ensure_indexes
@@ -20,63 +24,71 @@ from flyte.store import open_stores
 from flyte.store.retention import Retention
 from flyte.templating import build_engine
 from flyte.templating import template_functions
-from workers.queue import DramatiqQueue
-
-_lock = threading.Lock()
-_engine: FlowEngine | None = None
-_housekeeper: Housekeeper | None = None
 
 
-def get_engine() -> FlowEngine:
-    """This process's engine, connected on first use."""
-    if _engine is None:
-        _build(Settings.from_env())
-    assert _engine is not None
-    return _engine
+class WorkerContext(Protocol):
+    """What the actors need: the flow engine and the housekeeper."""
+
+    @property
+    def engine(self) -> FlowEngine:
+        """The engine that processes events."""
+        ...
+
+    @property
+    def housekeeper(self) -> Housekeeper:
+        """The periodic repairs."""
+        ...
 
 
-def get_housekeeper() -> Housekeeper:
-    """This process's housekeeper, connected on first use."""
-    if _housekeeper is None:
-        _build(Settings.from_env())
-    assert _housekeeper is not None
-    return _housekeeper
+@dataclass(frozen=True)
+class _Built:
+    engine: FlowEngine
+    housekeeper: Housekeeper
 
 
-def set_engine(engine: FlowEngine | None) -> None:
-    """Install the engine actors use (tests wire one to their own servers)."""
-    global _engine
-    _engine = engine
+class ProcessContext:
+    """A worker process's engine and housekeeper, connected on first use."""
+
+    def __init__(self, settings: Settings, queue: WorkQueue) -> None:
+        self._settings = settings
+        self._queue = queue
+        self._lock = threading.Lock()
+        self._built: _Built | None = None
+
+    @property
+    def engine(self) -> FlowEngine:
+        """The engine, built on first use."""
+        return self._build().engine
+
+    @property
+    def housekeeper(self) -> Housekeeper:
+        """The housekeeper, built on first use."""
+        return self._build().housekeeper
+
+    def _build(self) -> _Built:
+        # Worker threads reach this together at start: connect only once.
+        with self._lock:
+            if self._built is None:
+                self._built = _connect(self._settings, self._queue)
+            return self._built
 
 
-def set_housekeeper(housekeeper: Housekeeper | None) -> None:
-    """Install the housekeeper actors use."""
-    global _housekeeper
-    _housekeeper = housekeeper
-
-
-def _build(settings: Settings) -> None:
-    global _engine, _housekeeper
-    with _lock:
-        if _engine is not None and _housekeeper is not None:
-            return
-        db = connect(settings)
-        retention = Retention.from_settings(settings)
-        ensure_indexes(db, retention)
-        stores = open_stores(db)
-        leases = Leases(settings.action_lease_seconds, settings.action_max_attempts)
-        _engine = _engine or FlowEngine(
-            stores,
-            build_engine(settings),
-            functions=template_functions(stores.datastore),
-        )
-        _housekeeper = _housekeeper or Housekeeper(
-            stores,
-            DramatiqQueue(),
-            leases,
-            timedelta(seconds=settings.event_recovery_seconds),
-            retention=retention,
-            pack_grace=timedelta(seconds=settings.pack_grace_seconds)
-            if settings.should_delete_dead_packs
-            else None,
-        )
+def _connect(settings: Settings, queue: WorkQueue) -> _Built:
+    db = connect(settings)
+    retention = Retention.from_settings(settings)
+    ensure_indexes(db, retention)
+    stores = open_stores(db)
+    engine = FlowEngine(
+        stores, build_engine(settings), functions=template_functions(stores.datastore)
+    )
+    housekeeper = Housekeeper(
+        stores,
+        queue,
+        Leases(settings.action_lease_seconds, settings.action_max_attempts),
+        timedelta(seconds=settings.event_recovery_seconds),
+        retention=retention,
+        pack_grace=timedelta(seconds=settings.pack_grace_seconds)
+        if settings.should_delete_dead_packs
+        else None,
+    )
+    return _Built(engine, housekeeper)

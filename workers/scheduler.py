@@ -14,19 +14,22 @@ from collections.abc import Callable
 from datetime import time
 from types import FrameType
 
+import dramatiq
 import redis
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-import workers
 from flyte.clock import utcnow
 from flyte.config import Settings
-from workers.housekeeping import delete_dead_packs
-from workers.housekeeping import expire_leases
-from workers.housekeeping import purge_expired
-from workers.housekeeping import recover_events
+from flyte.logging import configure_logging
+from workers.broker import build_broker
 from workers.leadership import RENEW_EVERY_SECONDS
 from workers.leadership import DailyJob
 from workers.leadership import Leadership
+from workers.messages import DELETE_DEAD_PACKS
+from workers.messages import EXPIRE_LEASES
+from workers.messages import PURGE_EXPIRED
+from workers.messages import RECOVER_EVENTS
+from workers.messages import ActorAddress
 
 logger = logging.getLogger("workers.scheduler")
 
@@ -38,16 +41,23 @@ PURGE_EXPIRED_EVERY = 600
 DAILY_CHECK_EVERY = 60
 
 
-def jobs() -> list[tuple[str, float, Callable[[], object]]]:
+def sender(broker: dramatiq.Broker, address: ActorAddress) -> Callable[[], object]:
+    """A function that sends one message to the repair actor at ``address``."""
+    return lambda: broker.enqueue(address.message())
+
+
+def jobs(broker: dramatiq.Broker) -> list[tuple[str, float, Callable[[], object]]]:
     """(job id, interval in seconds, what to send) for every periodic job."""
     return [
-        ("recover_events", RECOVER_EVENTS_EVERY, recover_events.send),
-        ("expire_leases", EXPIRE_LEASES_EVERY, expire_leases.send),
-        ("purge_expired", PURGE_EXPIRED_EVERY, purge_expired.send),
+        ("recover_events", RECOVER_EVENTS_EVERY, sender(broker, RECOVER_EVENTS)),
+        ("expire_leases", EXPIRE_LEASES_EVERY, sender(broker, EXPIRE_LEASES)),
+        ("purge_expired", PURGE_EXPIRED_EVERY, sender(broker, PURGE_EXPIRED)),
     ]
 
 
-def build_scheduler(settings: Settings, client: redis.Redis) -> BlockingScheduler:
+def build_scheduler(
+    settings: Settings, client: redis.Redis, broker: dramatiq.Broker
+) -> BlockingScheduler:
     """A scheduler with every job registered, each guarded by the leadership."""
     scheduler = BlockingScheduler(timezone="UTC")
     leadership = Leadership(client)
@@ -63,21 +73,22 @@ def build_scheduler(settings: Settings, client: redis.Redis) -> BlockingSchedule
         )
 
     every("leadership", RENEW_EVERY_SECONDS, leadership.renew)
-    for job_id, seconds, send in jobs():
+    for job_id, seconds, send in jobs(broker):
         every(job_id, seconds, leadership.guard(send))
     if settings.should_delete_dead_packs:
         hour, minute = map(int, settings.delete_dead_packs_at.split(":"))
-        daily = DailyJob(
-            client, "dead-packs", time(hour, minute), delete_dead_packs.send, utcnow
-        )
+        send = sender(broker, DELETE_DEAD_PACKS)
+        daily = DailyJob(client, "dead-packs", time(hour, minute), send, utcnow)
         every("dead_packs", DAILY_CHECK_EVERY, leadership.guard(daily.tick))
     return scheduler
 
 
 def main() -> None:
-    """Run the scheduler until SIGTERM or Ctrl-C."""
-    settings = workers.settings
-    scheduler = build_scheduler(settings, redis.Redis.from_url(settings.redis_url))
+    """Run the scheduler until SIGTERM or Ctrl-C (the process's entry point)."""
+    settings = Settings.from_env()
+    configure_logging(settings)
+    client = redis.Redis.from_url(settings.redis_url)
+    scheduler = build_scheduler(settings, client, build_broker(settings))
 
     def stop(signum: int, frame: FrameType | None) -> None:
         scheduler.shutdown(wait=False)

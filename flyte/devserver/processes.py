@@ -6,13 +6,17 @@ from __future__ import annotations
 #: 1 s, would add up to a second of latency after a quiet spell).
 WORKER_IDLE_POLL_MS = 100
 
+#: What Dramatiq imports in each worker process: the entry module and its broker.
+WORKER_BROKER = "workers.main:broker"
+
 
 def worker_command(processes: int, threads: int) -> str:
-    """The Dramatiq workers with Flyte's actors."""
+    """The Dramatiq workers, on the broker and actors that ``workers.main`` sets up."""
     # Dramatiq's CLI reads the idle poll only from this environment variable.
     return (
         f"dramatiq_worker_timeout={WORKER_IDLE_POLL_MS}"
-        f" python -m dramatiq workers --processes {processes} --threads {threads}"
+        f" python -m dramatiq {WORKER_BROKER}"
+        f" --processes {processes} --threads {threads}"
     )
 
 

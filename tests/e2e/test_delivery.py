@@ -1,8 +1,9 @@
 """Delivery guarantees with real worker processes: nothing lost, nothing twice.
 
-Workers are real ``dramatiq workers`` processes on the Redis broker, and they are
-killed with SIGKILL; Redis itself is killed and restarted. After the recovery job
-runs, every accepted event has produced exactly its expected action.
+Workers are real Dramatiq worker processes (``workers.main``) on the Redis
+broker, and they are killed with SIGKILL; Redis itself is killed and restarted.
+After the recovery job runs, every accepted event has produced exactly its
+expected action.
 """
 
 from __future__ import annotations

@@ -1,0 +1,20 @@
+"""The worker processes' entry point: ``python -m dramatiq workers.main:broker``.
+
+Dramatiq imports this module in each worker process it starts. Here, and only
+here, the environment is read, logging configured, the broker built and the
+actors declared on it.
+"""
+
+from __future__ import annotations
+
+from flyte.config import Settings
+from flyte.logging import configure_logging
+from workers.actors import declare_actors
+from workers.broker import build_broker
+from workers.context import ProcessContext
+from workers.queue import DramatiqQueue
+
+settings = Settings.from_env()
+configure_logging(settings)
+broker = build_broker(settings)
+declare_actors(broker, ProcessContext(settings, DramatiqQueue(broker)))

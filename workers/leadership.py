@@ -10,13 +10,15 @@ that briefly both believe they lead cannot run one twice.
 from __future__ import annotations
 
 import logging
-import uuid
+import time as monotonic_time
 from collections.abc import Callable
 from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
 import redis
+from redis.exceptions import LockError
+from redis.lock import Lock
 
 logger = logging.getLogger(__name__)
 
@@ -24,58 +26,72 @@ logger = logging.getLogger(__name__)
 LEASE_MS = 4000
 RENEW_EVERY_SECONDS = 1.0
 
-#: Take the lease if free, or extend it if ours; atomic, so never both.
-_ACQUIRE_OR_RENEW = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"""
-
 
 class Leadership:
-    """A Redis lease naming the one scheduler that sends periodic jobs."""
+    """A Redis lease naming the one scheduler that sends periodic jobs.
+
+    The lease is redis-py's ``Lock``, which keeps the one-leader guarantee:
+    ``acquire`` is one ``SET NX PX`` (only a free lease is taken) and
+    ``reacquire`` resets the expiry in one script, and only while the key still
+    holds this scheduler's token (a lease lost to another is never extended). So
+    at most one scheduler holds it, and a dead one's lease expires after
+    ``lease_ms``. ``thread_local=False`` because APScheduler renews from
+    whichever of its threads is free, and every thread must see the token.
+
+    A paused leader (stopped, swapped out) may wake after its lease has passed
+    to another. Redis cannot tell it so before it sends, so the leader keeps its
+    own deadline: it leads only until ``lease_ms`` after it sent its last
+    successful renewal, since Redis starts the lease no earlier than that.
+    """
 
     def __init__(
         self,
         client: redis.Redis,
         key: str = "flyte:scheduler:leader",
         lease_ms: int = LEASE_MS,
+        clock: Callable[[], float] = monotonic_time.monotonic,
     ) -> None:
-        self._client = client
-        self._key = key
-        self._lease_ms = lease_ms
-        self._me = uuid.uuid4().hex
-        self._script = client.register_script(_ACQUIRE_OR_RENEW)
-        self._leading = False
+        self._lock = Lock(client, key, timeout=lease_ms / 1000, thread_local=False)
+        self._lease_seconds = lease_ms / 1000
+        self._clock = clock
+        #: Until when, on ``clock``, the last renewal makes this scheduler leader.
+        self._leads_until = float("-inf")
 
     @property
     def leading(self) -> bool:
-        """True while this process holds the lease (as of the last renewal)."""
-        return self._leading
+        """True while this process holds the lease and it has not run out."""
+        return self._clock() < self._leads_until
 
     def renew(self) -> bool:
         """Take or extend the lease; a Redis outage means not leading."""
+        was_leading = self.leading
+        asked_at = self._clock()
         try:
-            won = bool(self._script(keys=[self._key], args=[self._me, self._lease_ms]))
+            won = self._extend_or_take()
         except redis.RedisError as ex:
             logger.warning("scheduler lease unavailable: %s", ex)
             won = False
-        if won != self._leading:
+        self._leads_until = asked_at + self._lease_seconds if won else float("-inf")
+        if won != was_leading:
             logger.info("scheduler %s", "leads" if won else "stands by")
-        self._leading = won
         return won
 
     def guard(self, send: Callable[[], object]) -> Callable[[], None]:
         """A job body that sends only while this scheduler leads."""
 
         def job() -> None:
-            if self._leading:
+            if self.leading:
                 send()
 
         return job
+
+    def _extend_or_take(self) -> bool:
+        try:
+            return bool(self._lock.reacquire())
+        except LockError:
+            # Never held, or lost to another scheduler: take it only if free.
+            # (Connection troubles are not LockErrors and reach the caller.)
+            return bool(self._lock.acquire(blocking=False))
 
 
 class DailyJob:

@@ -39,6 +39,37 @@ def test_a_standby_takes_over_when_the_leader_stops(redis_client: redis.Redis) -
     assert not leader.renew()
 
 
+def test_a_paused_leader_whose_lease_ran_out_sends_nothing(
+    redis_client: redis.Redis,
+) -> None:
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    leader = Leadership(redis_client, key, lease_ms=300)
+    standby = Leadership(redis_client, key, lease_ms=300)
+    sent: list[str] = []
+    leader_job = leader.guard(lambda: sent.append("leader"))
+    standby_job = standby.guard(lambda: sent.append("standby"))
+    assert leader.renew()
+    leader_job()
+    # The leader is paused past its lease; meanwhile the standby takes over.
+    clock_time.sleep(0.4)
+    assert standby.renew()
+    # The leader wakes up and its job runs before its next renewal.
+    leader_job()
+    standby_job()
+    assert sent == ["leader", "standby"]
+    assert not leader.renew()
+
+
+def test_a_leader_keeps_its_lease_across_renewals(redis_client: redis.Redis) -> None:
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    leader = Leadership(redis_client, key, lease_ms=2000)
+    standby = Leadership(redis_client, key, lease_ms=2000)
+    for _ in range(5):
+        assert leader.renew() and not standby.renew()
+        clock_time.sleep(0.1)
+    assert leader.leading and not standby.leading
+
+
 def test_a_daily_job_runs_once_a_day_whatever_the_number_of_schedulers(
     redis_client: redis.Redis,
 ) -> None:

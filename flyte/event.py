@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
@@ -13,13 +12,11 @@ from flyte.clock import format_time
 from flyte.clock import from_millis
 from flyte.clock import to_millis
 from flyte.errors import InvalidEvent
-from flyte.errors import Problem
+from flyte.schema import find_problems
+from flyte.schema import parse_rfc3339
 
 #: The event name that marks an action as failed.
 FATAL = "FATAL"
-_RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
 
 
 @dataclass(frozen=True)
@@ -112,29 +109,15 @@ def parse_event(body: Any, event_id: str, pack: PackRef, now: datetime) -> Event
     Like upstream, a ``pack`` key in the body is ignored: the URL says which pack
     sent it, and ``createdAt`` defaults to the time it was received.
     """
-    if not isinstance(body, Mapping):
-        raise InvalidEvent([Problem("$", "must be an object")])
-    problems = []
-    name = body.get("event")
-    if not isinstance(name, str) or not name:
-        problems.append(Problem("$.event", "must be a non-empty string"))
-    created = body.get("createdAt")
-    created_at = now
-    if created is not None:
-        try:
-            if not (isinstance(created, str) and _RFC3339.match(created)):
-                raise ValueError(created)
-            # The pattern checks the shape; this checks the date exists.
-            created_at = datetime.fromisoformat(created.upper())
-        except ValueError:
-            problems.append(Problem("$.createdAt", "must be an RFC 3339 time"))
+    problems = find_problems(body, "event")
     if problems:
         raise InvalidEvent(problems)
+    created = body.get("createdAt")
     return Event(
         id=event_id,
-        name=str(name),
+        name=body["event"],
         pack=pack,
         payload=body.get("payload"),
-        created_at=created_at,
+        created_at=now if created is None else parse_rfc3339(created),
         received_at=now,
     )

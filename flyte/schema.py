@@ -1,27 +1,59 @@
-"""JSON-schema validation that reports every problem with its location."""
+"""JSON-schema validation that reports every problem with its location.
+
+A schema may say what to report in ``x-message``: one message for any failure
+of that (sub)schema, or an object of messages by failing keyword (``type``,
+``required``...). Formats are checked by ``FORMATS`` only.
+"""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from jsonschema import FormatChecker
 from jsonschema.exceptions import ValidationError as SchemaViolation
 
 from flyte.errors import Problem
+
+#: The formats our schemas assert. Our own check of ``date-time``: jsonschema's
+#: needs rfc3339-validator, not a dependency, and passes anything without it.
+FORMATS = FormatChecker(formats=())
+_RFC3339 = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})"
+)
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """The time ``text`` names in RFC 3339 (``Z`` or an offset); else ValueError."""
+    # fromisoformat alone also takes a space for the T, a missing zone or seconds.
+    if not _RFC3339.fullmatch(text):
+        raise ValueError(f"not an RFC 3339 time: {text!r}")
+    # The pattern checks the shape; this checks the date and time exist.
+    return datetime.fromisoformat(text.upper())
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _is_date_time(instance: object) -> bool:
+    # Formats apply to strings only; "type" judges the rest.
+    if isinstance(instance, str):
+        parse_rfc3339(instance)
+    return True
 
 
 @cache
 def load_validator(name: str) -> Draft202012Validator:
     """Load and compile the schema ``flyte/schemas/<name>.json`` once."""
     text = resources.files("flyte.schemas").joinpath(f"{name}.json").read_text()
-    return Draft202012Validator(json.loads(text))
+    return Draft202012Validator(json.loads(text), format_checker=FORMATS)
 
 
 def find_problems(document: Any, schema_name: str) -> list[Problem]:
-    """Return every schema violation of ``document``, in document order."""
+    """Return every schema violation of ``document``, ordered by location."""
     validator = load_validator(schema_name)
     errors = sorted(
         validator.iter_errors(document), key=lambda e: list(map(str, e.path))
@@ -47,8 +79,11 @@ def _location(error: SchemaViolation) -> str:
 
 
 def _message(error: SchemaViolation) -> str:
-    if isinstance(error.schema, dict) and "x-message" in error.schema:
-        return str(error.schema["x-message"])
+    custom = error.schema.get("x-message") if isinstance(error.schema, dict) else None
+    if isinstance(custom, dict):
+        custom = custom.get(str(error.validator))
+    if custom is not None:
+        return str(custom)
     if error.validator == "required":
         return "is required"
     if error.validator == "type":

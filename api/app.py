@@ -59,6 +59,8 @@ from flyte.store import ensure_indexes
 from flyte.store import open_stores
 from flyte.store.retention import Retention
 from flyte.templating import build_engine
+from workers.broker import build_broker
+from workers.queue import DramatiqQueue
 
 
 @dataclass(frozen=True)
@@ -109,13 +111,10 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
     ensure_indexes(db, Retention.from_settings(settings))
     redis_client = health_redis_client(settings.redis_url)
     checks = {"mongo": mongo_check(db), "redis": redis_check(redis_client)}
-    # The one place the API learns about Dramatiq.
-    from workers.broker import install_broker
-    from workers.queue import DramatiqQueue
-
     deps = Dependencies(
         stores=open_stores(db),
-        queue=DramatiqQueue(install_broker(settings)),
+        # The one place the API learns about Dramatiq.
+        queue=DramatiqQueue(build_broker(settings)),
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,
     )

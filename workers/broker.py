@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dramatiq
 from dramatiq.brokers.redis import RedisBroker
 
 from flyte.config import Settings
@@ -20,14 +19,3 @@ def build_broker(settings: Settings) -> RedisBroker:
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
-
-
-def install_broker(settings: Settings) -> dramatiq.Broker:
-    """Build the broker and make it Dramatiq's process-global one.
-
-    Only an entry point may call this. Flyte passes its broker explicitly
-    everywhere, so nothing of its own needs the global.
-    """
-    broker = build_broker(settings)
-    dramatiq.set_broker(broker)
-    return broker

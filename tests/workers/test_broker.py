@@ -10,13 +10,13 @@ import redis
 from dramatiq import Worker
 
 from flyte.config import Settings
-from workers.broker import install_broker
+from workers.broker import build_broker
 
 
 @pytest.fixture
 def broker(settings: Settings) -> Iterator[dramatiq.Broker]:
     """A Redis broker on the session's Redis, with its queues emptied after."""
-    broker = install_broker(settings)
+    broker = build_broker(settings)
     yield broker
     broker.flush_all()
     broker.close()

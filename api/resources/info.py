@@ -18,7 +18,7 @@ class IndexResource:
     """``GET /``: the entry point of HATEOAS discovery."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """List the root links (§3)."""
+        """List the root links (docs/upstream.md#info-endpoints)."""
         links = Links.of(req)
         resp.media = {
             "links": [
@@ -33,7 +33,7 @@ class V1Resource:
     """``GET /v1``: links to every v1 collection; packs find their way from here."""
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """List the v1 links in upstream's order (§3)."""
+        """List the v1 links in upstream's order (docs/upstream.md#info-endpoints)."""
         links = Links.of(req)
         resp.media = {
             "links": [

@@ -1,4 +1,4 @@
-"""HTTPS (§11.1): the real cheroot server, and ``python -m api``, serve over TLS."""
+"""HTTPS: the real cheroot server, and ``python -m api``, serve over TLS."""
 
 from __future__ import annotations
 

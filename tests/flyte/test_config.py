@@ -1,4 +1,4 @@
-"""Settings from the environment: upstream names, defaults and fallbacks (§12)."""
+"""Settings from the environment: upstream names, defaults and fallbacks."""
 
 from __future__ import annotations
 

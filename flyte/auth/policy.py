@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from flyte.errors import ConfigError
+from flyte.schema import find_problems
 
 #: The variable that names the policy file, quoted in start-up errors.
 POLICY_VARIABLE = "FLYTE_AUTH_POLICY_PATH"
@@ -112,59 +113,27 @@ def load_policy(path: str | Path) -> Policy:
 
 
 def parse_policy(document: Any, source: str = "policy") -> Policy:
-    """Build a Policy from the parsed YAML list of entries."""
-    if not isinstance(document, list):
-        raise ConfigError(POLICY_VARIABLE, f"{source!r}: must be a list of entries")
-    return Policy(
-        _rule(entry, f"{source!r} entry {n}") for n, entry in enumerate(document, 1)
-    )
+    """Check the parsed YAML list of entries (flyte/schemas/policy.json) and
+    build a Policy; every problem found is named in one ConfigError."""
+    problems = find_problems(document, "policy")
+    if problems:
+        raise ConfigError(
+            POLICY_VARIABLE, f"{source!r}: " + "; ".join(map(str, problems))
+        )
+    return Policy(_rule(entry) for entry in document)
 
 
-def _rule(entry: Any, where: str) -> Rule:
-    if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
-        raise ConfigError(POLICY_VARIABLE, f"{where}: needs a 'path' string")
-    unknown = set(entry) - {"path", "methods", "claims"}
-    if unknown:
-        raise ConfigError(POLICY_VARIABLE, f"{where}: unknown keys {sorted(unknown)}")
+def _rule(entry: dict[str, Any]) -> Rule:
+    methods = entry.get("methods")
     return Rule(
         entry["path"],
-        _methods(entry.get("methods"), where),
-        _claims(entry.get("claims"), where),
+        DEFAULT_METHODS if methods is None else frozenset(methods),
+        {
+            # YAML reads `true` and `1` as bool and int; upstream compares strings.
+            str(name): tuple(_as_text(value) for value in values)
+            for name, values in (entry.get("claims") or {}).items()
+        },
     )
-
-
-def _methods(raw: Any, where: str) -> frozenset[str]:
-    if raw is None:
-        return DEFAULT_METHODS
-    if not isinstance(raw, list) or not raw:
-        raise ConfigError(
-            POLICY_VARIABLE, f"{where}: 'methods' must be a non-empty list"
-        )
-    bad = [method for method in raw if method not in METHODS]
-    if bad:
-        raise ConfigError(
-            POLICY_VARIABLE,
-            f"{where}: invalid methods {bad}; use upper-case {sorted(METHODS)}",
-        )
-    return frozenset(raw)
-
-
-def _claims(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise ConfigError(POLICY_VARIABLE, f"{where}: 'claims' must be a mapping")
-    claims = {}
-    for name, values in raw.items():
-        if not isinstance(values, list) or not all(
-            isinstance(v, str | bool | int) for v in values
-        ):
-            raise ConfigError(
-                POLICY_VARIABLE, f"{where}: claim {name!r} needs a list of strings"
-            )
-        # YAML reads `true` and `1` as bool and int; upstream compares strings.
-        claims[str(name)] = tuple(_as_text(value) for value in values)
-    return claims
 
 
 def _as_text(value: str | bool | int) -> str:

@@ -8,12 +8,14 @@ import pytest
 import yaml
 
 from flyte.auth.policy import DEFAULT_METHODS
+from flyte.auth.policy import METHODS
 from flyte.auth.policy import Policy
 from flyte.auth.policy import is_fulfilled
 from flyte.auth.policy import load_policy
 from flyte.auth.policy import parse_policy
 from flyte.config import Settings
 from flyte.errors import ConfigError
+from flyte.schema import load_validator
 
 TOKEN_CLAIMS = {
     "foo": "bar",
@@ -193,19 +195,65 @@ def test_omitted_methods_mean_all_but_head_options_trace() -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"path": "/x"}, "must be a list"),
-        ([{"methods": ["GET"]}], "needs a 'path'"),
-        ([{"path": "/x", "methods": ["get"]}], "invalid methods ['get']"),
-        ([{"path": "/x", "methods": ["FETCH"]}], "invalid methods"),
-        ([{"path": "/x", "claims": ["groups"]}], "'claims' must be a mapping"),
-        ([{"path": "/x", "claims": {"groups": "dev"}}], "needs a list of strings"),
-        ([{"path": "/x", "role": "admin"}], "unknown keys"),
+        ({"path": "/x"}, "$: must be a list"),
+        ([{"methods": ["GET"]}], "$[0].path: needs a 'path' string"),
+        ([{"path": 7}], "$[0].path: needs a 'path' string"),
+        ([{"path": "/x", "methods": []}], "$[0].methods: must be a non-empty list"),
+        (
+            [{"path": "/x"}, {"path": "/y", "methods": ["GET", "get"]}],
+            "$[1].methods[1]: invalid method; use upper-case CONNECT, DELETE, GET",
+        ),
+        ([{"path": "/x", "methods": ["FETCH"]}], "$[0].methods[0]: invalid method"),
+        ([{"path": "/x", "claims": ["groups"]}], "$[0].claims: must be a mapping"),
+        (
+            [{"path": "/x", "claims": {"groups": "dev"}}],
+            "$[0].claims.groups: must be a list of strings",
+        ),
+        (
+            [{"path": "/x", "claims": {"groups": ["dev", 1.5]}}],
+            "$[0].claims.groups[1]: must be a string",
+        ),
+        ([{"path": "/x", "role": "admin"}], "$[0].role: unknown key"),
     ],
 )
 def test_invalid_policies_stop_start_up(document: object, message: str) -> None:
     with pytest.raises(ConfigError, match="FLYTE_AUTH_POLICY_PATH") as info:
         parse_policy(document)
     assert message in str(info.value)
+
+
+def test_every_problem_of_a_policy_file_is_reported_at_once(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text("- path: /x\n  methods: [get]\n- methods: [GET]\n  role: admin\n")
+    with pytest.raises(ConfigError) as info:
+        load_policy(path)
+    assert str(info.value) == (
+        f"FLYTE_AUTH_POLICY_PATH: {str(path)!r}: "
+        "$[0].methods[0]: invalid method; use upper-case CONNECT, DELETE, GET, HEAD,"
+        " OPTIONS, PATCH, POST, PUT or TRACE; "
+        "$[1].path: needs a 'path' string; "
+        "$[1].role: unknown key; an entry has only path, methods and claims"
+    )
+
+
+def test_the_schema_names_the_methods_the_policy_knows() -> None:
+    entry = load_validator("policy").schema["$defs"]["entry"]
+    assert set(entry["properties"]["methods"]["items"]["enum"]) == METHODS
+
+
+def test_null_methods_and_claims_mean_the_defaults() -> None:
+    rule = parse_policy([{"path": "/x", "methods": None, "claims": None}]).find(
+        "GET", "/x"
+    )
+    assert rule is not None
+    assert (rule.rule.methods, rule.rule.claims) == (DEFAULT_METHODS, {})
+
+
+def test_yaml_claim_values_are_compared_as_strings() -> None:
+    policy = parse_policy(yaml.safe_load("- path: /x\n  claims: {admin: [true, 1]}"))
+    match = policy.find("GET", "/x")
+    assert match is not None
+    assert match.rule.claims == {"admin": ("true", "1")}
 
 
 def test_unparsable_policy_file_names_the_file_and_line(tmp_path: Path) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import yaml
@@ -11,7 +15,15 @@ from falcon import testing
 from api.app import Dependencies
 from api.app import create_app
 from flyte.config import Settings
+from flyte.health import CHECK_TIMEOUT_SECONDS
+from flyte.health import health_redis_client
+from flyte.health import mongo_check
+from flyte.health import redis_check
 from flyte.store import Stores
+from flyte.store import connect
+from tests.outages import OwnServer
+from tests.outages import own_mongo
+from tests.outages import own_redis
 from workers.queue import DramatiqQueue
 
 ROOT_LINKS = [
@@ -102,12 +114,7 @@ def test_health_is_503_naming_what_is_down(
 def test_health_reports_a_real_unreachable_redis(
     settings: Settings, stores: Stores, queue: DramatiqQueue
 ) -> None:
-    import redis
-
-    from flyte.health import mongo_check
-    from flyte.health import redis_check
-
-    dead = redis.Redis(port=1, socket_connect_timeout=0.5)
+    dead = health_redis_client("redis://127.0.0.1:1/0")
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(dead)}
     app = create_app(
         settings, Dependencies(stores=stores, queue=queue, health_checks=checks)
@@ -117,6 +124,81 @@ def test_health_reports_a_real_unreachable_redis(
     assert resp.status_code == 503
     assert resp.json["checks"]["mongo"] == "ok"
     assert resp.json["checks"]["redis"].startswith("down")
+
+
+@dataclass(frozen=True)
+class Outage:
+    """An app whose health checks watch servers of the test's own."""
+
+    client: testing.TestClient
+    mongo: OwnServer
+    redis: OwnServer
+
+    def health_in_time(self) -> testing.Result:
+        """GET /health, which must answer within the checks' time limit."""
+        started = time.monotonic()
+        resp = self.client.simulate_get("/health")
+        # The slack is for a loaded machine, and far below redis-py's retries.
+        assert time.monotonic() - started < CHECK_TIMEOUT_SECONDS + 0.5
+        return resp
+
+
+@pytest.fixture
+def outage(
+    tmp_path: Path, settings: Settings, stores: Stores, queue: DramatiqQueue
+) -> Iterator[Outage]:
+    """Health checks wired as ``build_app`` wires them, on servers a test may break."""
+    with own_mongo(tmp_path) as mongo, own_redis(tmp_path) as redis_server:
+        db = connect(replace(settings, mongo_uri=mongo.url))
+        redis_client = health_redis_client(redis_server.url)
+        checks = {"mongo": mongo_check(db), "redis": redis_check(redis_client)}
+        deps = Dependencies(stores=stores, queue=queue, health_checks=checks)
+        client = testing.TestClient(create_app(settings, deps))
+        yield Outage(client, mongo, redis_server)
+        redis_client.close()
+        db.client.close()
+
+
+def test_health_answers_503_in_time_when_mongo_and_redis_are_stopped(
+    outage: Outage,
+) -> None:
+    assert outage.health_in_time().status_code == 200
+    outage.mongo.stop()
+    outage.redis.stop()
+    resp = outage.health_in_time()
+    assert resp.status_code == 503
+    assert resp.json["description"] == "mongo, redis down"
+    assert "refused" in resp.json["checks"]["redis"]
+
+
+def test_health_answers_503_in_time_when_mongo_and_redis_hang(
+    outage: Outage,
+) -> None:
+    # Given both servers accept connections but never answer
+    outage.mongo.hang()
+    outage.redis.hang()
+    # Then health names both, within its limit
+    resp = outage.health_in_time()
+    assert resp.status_code == 503
+    assert resp.json["description"] == "mongo, redis down"
+    # And is healthy again once they are back
+    outage.mongo.resume()
+    outage.redis.resume()
+    assert outage.health_in_time().json == {
+        "status": "ok",
+        "checks": {"mongo": "ok", "redis": "ok"},
+    }
+
+
+def test_health_names_only_the_hung_server(outage: Outage) -> None:
+    outage.redis.hang()
+    resp = outage.health_in_time()
+    assert resp.status_code == 503
+    assert resp.json["description"] == "redis down"
+    assert resp.json["checks"] == {
+        "mongo": "ok",
+        "redis": f"down: no answer within {CHECK_TIMEOUT_SECONDS:g} s",
+    }
 
 
 def test_unknown_path_is_404_json(client: testing.TestClient) -> None:

@@ -1,4 +1,4 @@
-"""Discovery, health, routing conventions and content negotiation (§1, §3)."""
+"""Discovery, health, routing and content negotiation, as upstream has them."""
 
 from __future__ import annotations
 

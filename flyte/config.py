@@ -52,6 +52,12 @@ DEFAULT_ACTION_LEASE_SECONDS = 600
 DEFAULT_ACTION_MAX_ATTEMPTS = 3
 #: An event still unprocessed after a minute has lost its message: queue it again.
 DEFAULT_EVENT_RECOVERY_SECONDS = 60
+#: The scheduler sends the event-recovery job this often...
+DEFAULT_RECOVERY_INTERVAL_SECONDS = 15
+#: ... and the lease-expiry job this often.
+DEFAULT_LEASE_CHECK_INTERVAL_SECONDS = 5
+#: Longest interval of a periodic job: an hour.
+MAX_JOB_INTERVAL_SECONDS = 3600
 #: Largest datastore value: 1 MB by default, and at most 16 MB because a
 #: MongoDB document holds at most 16 MiB.
 DEFAULT_DATASTORE_MAX_BYTES = 1_000_000
@@ -106,6 +112,8 @@ class Settings:
     action_lease_seconds: int = DEFAULT_ACTION_LEASE_SECONDS
     action_max_attempts: int = DEFAULT_ACTION_MAX_ATTEMPTS
     event_recovery_seconds: int = DEFAULT_EVENT_RECOVERY_SECONDS
+    recovery_interval_seconds: int = DEFAULT_RECOVERY_INTERVAL_SECONDS
+    lease_check_interval_seconds: int = DEFAULT_LEASE_CHECK_INTERVAL_SECONDS
     datastore_max_bytes: int = DEFAULT_DATASTORE_MAX_BYTES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
@@ -178,6 +186,20 @@ class Settings:
                 environ, "FLYTE_EVENT_RECOVERY_SECONDS", 1, None
             )
             or DEFAULT_EVENT_RECOVERY_SECONDS,
+            recovery_interval_seconds=_int(
+                environ,
+                "FLYTE_RECOVERY_INTERVAL_SECONDS",
+                1,
+                MAX_JOB_INTERVAL_SECONDS,
+            )
+            or DEFAULT_RECOVERY_INTERVAL_SECONDS,
+            lease_check_interval_seconds=_int(
+                environ,
+                "FLYTE_LEASE_CHECK_INTERVAL_SECONDS",
+                1,
+                MAX_JOB_INTERVAL_SECONDS,
+            )
+            or DEFAULT_LEASE_CHECK_INTERVAL_SECONDS,
             datastore_max_bytes=_int(
                 environ, "FLYTE_DATASTORE_MAX_BYTES", 1, MAX_DATASTORE_MAX_BYTES
             )

@@ -33,9 +33,7 @@ from workers.messages import ActorAddress
 
 logger = logging.getLogger("workers.scheduler")
 
-#: Seconds between runs of each job.
-RECOVER_EVENTS_EVERY = 15
-EXPIRE_LEASES_EVERY = 5
+#: Seconds between runs of the purge job.
 PURGE_EXPIRED_EVERY = 600
 #: Daily jobs check whether they are due this often.
 DAILY_CHECK_EVERY = 60
@@ -46,11 +44,21 @@ def sender(broker: dramatiq.Broker, address: ActorAddress) -> Callable[[], objec
     return lambda: broker.enqueue(address.message())
 
 
-def jobs(broker: dramatiq.Broker) -> list[tuple[str, float, Callable[[], object]]]:
+def jobs(
+    settings: Settings, broker: dramatiq.Broker
+) -> list[tuple[str, float, Callable[[], object]]]:
     """(job id, interval in seconds, what to send) for every periodic job."""
     return [
-        ("recover_events", RECOVER_EVENTS_EVERY, sender(broker, RECOVER_EVENTS)),
-        ("expire_leases", EXPIRE_LEASES_EVERY, sender(broker, EXPIRE_LEASES)),
+        (
+            "recover_events",
+            settings.recovery_interval_seconds,
+            sender(broker, RECOVER_EVENTS),
+        ),
+        (
+            "expire_leases",
+            settings.lease_check_interval_seconds,
+            sender(broker, EXPIRE_LEASES),
+        ),
         ("purge_expired", PURGE_EXPIRED_EVERY, sender(broker, PURGE_EXPIRED)),
     ]
 
@@ -73,7 +81,7 @@ def build_scheduler(
         )
 
     every("leadership", RENEW_EVERY_SECONDS, leadership.renew)
-    for job_id, seconds, send in jobs(broker):
+    for job_id, seconds, send in jobs(settings, broker):
         every(job_id, seconds, leadership.guard(send))
     if settings.should_delete_dead_packs:
         hour, minute = map(int, settings.delete_dead_packs_at.split(":"))

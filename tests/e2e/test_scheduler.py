@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from itertools import pairwise
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from workers.scheduler import jobs
 #: Generous bounds for a loaded machine; the test waits only as long as needed.
 START_WITHIN = 60.0
 TICKS_WITHIN = 60.0
-#: Ticks of ``expire_leases`` to watch once both schedulers run.
+#: Ticks of ``expire_leases`` to watch once both schedulers run, each this far apart.
 TICKS = 3
+LEASE_CHECK_EVERY = 1
 
 
 def sent_at(client: redis.Redis, broker: RedisBroker) -> dict[str, list[float]]:
@@ -53,7 +55,12 @@ def test_two_schedulers_send_each_tick_once(
     settings: Settings, broker: RedisBroker, redis_client: redis.Redis, tmp_path: Path
 ) -> None:
     broker.flush_all()
-    env = {**os.environ, "REDIS_URL": settings.redis_url, "LOGLEVEL": "info"}
+    env = {
+        **os.environ,
+        "REDIS_URL": settings.redis_url,
+        "LOGLEVEL": "info",
+        "FLYTE_LEASE_CHECK_INTERVAL_SECONDS": str(LEASE_CHECK_EVERY),
+    }
     command = [sys.executable, "-m", "workers.scheduler"]
     logs = [tmp_path / f"scheduler{i}.log" for i in range(2)]
     outs = [log.open("wb") for log in logs]
@@ -70,7 +77,7 @@ def test_two_schedulers_send_each_tick_once(
         # Given two schedulers, both running
         wait_for(started, START_WITHIN, "both schedulers started")
         both_up = time.time()
-        # When several ticks of the 5 s job have passed with both of them up
+        # When several ticks of the lease job have passed with both of them up
         wait_for(
             lambda: sent_since(redis_client, broker, "expire_leases", both_up) >= TICKS,
             TICKS_WITHIN,
@@ -87,7 +94,8 @@ def test_two_schedulers_send_each_tick_once(
     # Then each tick was sent once. Had both sent, each scheduler's ticks would
     # be offset from the other's by the gap between their start-ups, which makes
     # some gap between messages half the job's interval or less.
-    every = {job_id: seconds for job_id, seconds, _ in jobs(broker)}
+    scheduled = replace(settings, lease_check_interval_seconds=LEASE_CHECK_EVERY)
+    every = {job_id: seconds for job_id, seconds, _ in jobs(scheduled, broker)}
     for job_id, stamps in sent.items():
         gaps = [later - earlier for earlier, later in pairwise(stamps)]
         assert all(gap > every[job_id] / 2 for gap in gaps), (job_id, stamps)

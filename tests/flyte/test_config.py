@@ -171,3 +171,28 @@ def test_audit_and_event_retention_are_configurable() -> None:
 def test_a_retention_mongodb_cannot_hold_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match="FLYTE_AUDIT_TTL_IN_SECONDS"):
         Settings.from_env({"FLYTE_AUDIT_TTL_IN_SECONDS": value})
+
+
+def test_the_repair_jobs_run_every_15_and_5_seconds_unless_configured() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.recovery_interval_seconds == 15
+    assert defaults.lease_check_interval_seconds == 5
+    settings = Settings.from_env(
+        {
+            "FLYTE_RECOVERY_INTERVAL_SECONDS": "3",
+            "FLYTE_LEASE_CHECK_INTERVAL_SECONDS": "1",
+        }
+    )
+    assert settings.recovery_interval_seconds == 3
+    assert settings.lease_check_interval_seconds == 1
+
+
+@pytest.mark.parametrize("value", ["0", "3601", "1.5"])
+@pytest.mark.parametrize(
+    "name", ["FLYTE_RECOVERY_INTERVAL_SECONDS", "FLYTE_LEASE_CHECK_INTERVAL_SECONDS"]
+)
+def test_a_repair_interval_outside_1_to_3600_names_the_variable(
+    name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})

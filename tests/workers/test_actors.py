@@ -13,6 +13,7 @@ from pathlib import Path
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
+from flyte.config import Settings
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.housekeeping import Housekeeper
@@ -81,7 +82,8 @@ def test_a_job_the_scheduler_sends_runs_on_a_worker(
     )
     clock.advance(seconds=61)
     # When the scheduler sends the recovery job
-    [send] = [send for job_id, _, send in jobs(broker) if job_id == "recover_events"]
+    scheduled = jobs(Settings(), broker)
+    [send] = [send for job_id, _, send in scheduled if job_id == "recover_events"]
     send()
     drain(broker, worker)  # the job, which queues the event
     drain(broker, worker)  # the event

@@ -153,8 +153,8 @@ def _resources(
         "health": HealthResource(deps.health_checks),
         "openapi": OpenApiResource(load_openapi()),
         "swagger_ui": SwaggerUiResource(),
-        "packs": PacksResource(packs, deps.clock, settings.max_labels),
-        "pack": PackResource(packs, deps.clock),
+        "packs": PacksResource(packs, runtime, deps.clock, settings.max_labels),
+        "pack": PackResource(packs, runtime, deps.clock),
         "flows": FlowsResource(
             deps.stores.flows,
             check_syntax,

@@ -110,6 +110,21 @@ class PackRuntime:
             raise
         return result
 
+    def register(self, pack: Pack) -> Pack:
+        """Store a pack's registration; this process drops its remembered copy."""
+        registered = self._stores.packs.register(pack)
+        self._forget_contact(pack.id)
+        return registered
+
+    def delete_pack(self, pack_id: str) -> None:
+        """Remove a pack; its next call through this process gets 404."""
+        self._stores.packs.delete(pack_id)
+        self._forget_contact(pack_id)
+
+    def _forget_contact(self, pack_id: str) -> None:
+        with self._contacts_lock:
+            self._contacts.pop(pack_id, None)
+
     def _contact(self, pack_id: str, now: datetime) -> Pack:
         """Record contact from the pack (``lastSeen``) and return it; 404 if unknown.
 

@@ -17,6 +17,7 @@ from api.views import pack_path
 from api.views import pack_view
 from flyte.config import DEFAULT_MAX_LABELS
 from flyte.pack import parse_pack
+from flyte.runtime import PackRuntime
 from flyte.store.packs import PackStore
 
 
@@ -26,10 +27,12 @@ class PacksResource:
     def __init__(
         self,
         packs: PackStore,
+        runtime: PackRuntime,
         clock: Callable[[], datetime],
         max_labels: int = DEFAULT_MAX_LABELS,
     ) -> None:
         self._packs = packs
+        self._runtime = runtime
         self._clock = clock
         self._max_labels = max_labels
 
@@ -43,7 +46,7 @@ class PacksResource:
         """Register (or re-register) a pack; 201 with its links."""
         now = self._clock()
         pack = parse_pack(read_body(req), now, max_labels=self._max_labels)
-        pack = self._packs.register(pack)
+        pack = self._runtime.register(pack)
         links = Links.of(req)
         resp.status = falcon.HTTP_201
         resp.location = links.href(pack_path(pack.id))
@@ -53,8 +56,11 @@ class PacksResource:
 class PackResource:
     """``/v1/packs/{pack_id}``: one pack."""
 
-    def __init__(self, packs: PackStore, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, packs: PackStore, runtime: PackRuntime, clock: Callable[[], datetime]
+    ) -> None:
         self._packs = packs
+        self._runtime = runtime
         self._clock = clock
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, pack_id: str) -> None:
@@ -65,5 +71,5 @@ class PackResource:
         self, req: falcon.Request, resp: falcon.Response, pack_id: str
     ) -> None:
         """Remove the pack; its actions are left alone."""
-        self._packs.delete(pack_id)
+        self._runtime.delete_pack(pack_id)
         resp.status = falcon.HTTP_204

@@ -219,6 +219,18 @@ def test_delete_answers_204_then_404(client: testing.TestClient) -> None:
     assert client.simulate_delete("/v1/packs/Slack").status_code == 404
 
 
+def test_a_deleted_pack_that_just_called_gets_404_on_its_next_call(
+    client: testing.TestClient,
+) -> None:
+    # Given a pack that has just taken (nothing), so this process remembers it
+    client.simulate_post("/v1/packs", json={"name": "Slack"})
+    assert client.simulate_post("/v1/packs/Slack/actions/take").status_code == 204
+    # When it is deleted
+    assert client.simulate_delete("/v1/packs/Slack").status_code == 204
+    # Then its next call is refused at once, so the pack registers again
+    assert client.simulate_post("/v1/packs/Slack/actions/take").status_code == 404
+
+
 @pytest.mark.parametrize(
     "rel",
     [

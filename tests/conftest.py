@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
@@ -48,6 +49,26 @@ from workers.queue import DramatiqQueue
 #: purges expired documents lazily on reads). tests/flyte/store/test_retention.py
 #: sets its own retention.
 KEEP_EVERYTHING = Retention(*(timedelta(days=20000),) * 3)
+
+
+#: Test processes when each starts its own servers. Most tests wait on servers,
+#: not on the CPU, so even a 2-core machine gains from more than 2.
+TEST_PROCESSES = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: parallel with servers of its own, serial on shared ones.
+
+    Tests on servers named by FLYTE_MGO_HOST or REDIS_URL share Dramatiq's
+    queues there, and each test empties them, so those runs stay serial.
+    """
+    shared = os.environ.get("FLYTE_MGO_HOST") or os.environ.get("REDIS_URL")
+    return 0 if shared else TEST_PROCESSES
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the slow end-to-end tests first, so the quick ones fill around them."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 class FakeClock:

@@ -151,10 +151,7 @@ def run(
     config = client_config(prog, environ)
     if config is None:
         return EXIT_USAGE
-    configure_logging()
-    logging.getLogger(__name__).info(
-        "Pack %s starting against %s", pack.name, config.api_url
-    )
+    configure_logging()  # Pack.run logs the API it starts against
     try:
         pack.run(config, environ, background=background)
     except ClientError as ex:

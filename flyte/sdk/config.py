@@ -15,8 +15,8 @@ from flyte.contract.errors import ConfigError
 
 #: Upstream's flyte-client timeout for every API call, in seconds.
 DEFAULT_API_TIMEOUT_SECONDS = 10.0
-#: Where ``flyte dev`` serves the API: the default of the CLI and the example
-#: packs. A pack of your own has none: it must be told where its API is.
+#: Where ``flyte dev`` serves the API: the default of the SDK, the CLI and the
+#: example packs when neither ``FLYTE_API`` nor ``FLYTE_API_URL`` is set.
 DEFAULT_LOCAL_API = "http://localhost:8080"
 #: The port of upstream's pack health server.
 DEFAULT_HEALTH_PORT = 8090
@@ -40,9 +40,15 @@ class ClientConfig:
 
     @classmethod
     def from_env(
-        cls, environ: Mapping[str, str] = os.environ, *, default_api: str | None = None
+        cls,
+        environ: Mapping[str, str] = os.environ,
+        *,
+        default_api: str | None = DEFAULT_LOCAL_API,
     ) -> ClientConfig:
-        """Parse the client variables; no API URL and no default is an error."""
+        """Parse the client variables; the API is ``default_api`` when none is set.
+
+        ``default_api=None`` makes a missing API URL an error instead.
+        """
         return cls(
             api_url=_api_url(environ, default_api),
             labels=parse_labels(environ.get("FLYTE_LABELS", "")),

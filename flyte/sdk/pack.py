@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Mapping
 
@@ -25,6 +26,9 @@ from flyte.sdk.runner import Background
 from flyte.sdk.runner import PackRunner
 
 logger = logging.getLogger(__name__)
+
+#: The log line format of ``run()`` when the program has not set up logging.
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class Pack(PackDefinition):
@@ -58,6 +62,7 @@ class Pack(PackDefinition):
         ``background(runner)`` runs in a daemon thread once registered: a loop
         that watches something and calls ``runner.send_event``.
         """
+        _log_to_stderr_unless_configured()
         config = config or ClientConfig.from_env(environ)
         runner = PackRunner(self, ApiClient(config), config.labels)
         stop_requested = threading.Event()
@@ -83,6 +88,7 @@ def _start(
     runner: PackRunner, config: ClientConfig, background: Background | None
 ) -> None:
     """Start ``runner``, then ``background``; a failed start leaves nothing open."""
+    logger.info("Pack %s starting against %s", runner.pack.name, config.api_url)
     try:
         runner.start(health_port=config.health_port or None)
     except BaseException:
@@ -92,6 +98,19 @@ def _start(
         threading.Thread(
             target=background, args=(runner,), name="flyte-background", daemon=True
         ).start()
+
+
+def _log_to_stderr_unless_configured() -> None:
+    """INFO lines to stderr, so a script's pack says where it registers.
+
+    Python shows only warnings until a program sets up logging; a program that
+    has (any handler on the root logger) keeps its own setup.
+    """
+    if logging.getLogger().handlers:
+        return
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, stream=sys.stderr)
+    # httpx logs every request at INFO: one line per poll would flood the log.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 __all__ = [

@@ -28,15 +28,23 @@ def test_flyte_api_wins_over_flyte_api_url() -> None:
     assert ClientConfig.from_env(environ).api_url == "http://new"
 
 
-def test_a_missing_api_url_is_an_error_naming_the_variable() -> None:
-    with pytest.raises(ConfigError, match="FLYTE_API: not set"):
-        ClientConfig.from_env({})
+def test_an_empty_environment_means_the_api_of_flyte_dev() -> None:
+    assert ClientConfig.from_env({}).api_url == "http://localhost:8080"
 
 
 def test_a_default_api_applies_only_when_none_is_set() -> None:
-    assert ClientConfig.from_env({}, default_api="http://localhost:8080").api_url == (
-        "http://localhost:8080"
+    environ = {"FLYTE_API": "http://flyte:8080"}
+    assert ClientConfig.from_env({}, default_api="http://other").api_url == (
+        "http://other"
     )
+    assert ClientConfig.from_env(environ, default_api="http://other").api_url == (
+        "http://flyte:8080"
+    )
+
+
+def test_no_default_makes_a_missing_api_url_an_error_naming_the_variable() -> None:
+    with pytest.raises(ConfigError, match="FLYTE_API: not set"):
+        ClientConfig.from_env({}, default_api=None)
 
 
 def test_an_api_url_that_is_not_http_is_refused() -> None:

@@ -18,12 +18,26 @@ from flyte.contract.ids import pack_id
 from flyte.sdk.client import ApiClient
 from flyte.sdk.definition import Event
 from flyte.sdk.definition import event_body
+from flyte.sdk.errors import ApiError
+from flyte.sdk.errors import ClientError
 from flyte.sdk.errors import ResourceNotFound
 
 #: How long ``--wait`` without a number waits for the event to be processed.
 DEFAULT_WAIT_SECONDS = 30.0
 #: Pause between two polls of a pending event.
 POLL_INTERVAL_SECONDS = 0.2
+
+
+class UnknownPack(ClientError):
+    """``events send`` named a pack that is not registered, without ``--register``."""
+
+    def __init__(self, target: str, known: list[str]) -> None:
+        names = ", ".join(known) if known else "none"
+        super().__init__(
+            f"no pack {target} is registered; known packs: {names} "
+            "(or add --register to send as a new pack)"
+        )
+        self.target = target
 
 
 def register(
@@ -36,12 +50,17 @@ def register(
     send_ = actions.add_parser(
         "send",
         parents=[common],
-        help="post an event as the pack PACK (registered first if unknown)",
+        help="post an event as the registered pack PACK",
     )
     send_.add_argument("pack", metavar="PACK", help="the pack's name")
     send_.add_argument("event", metavar="EVENT", help="the event's name")
     send_.add_argument("--payload", metavar="JSON|@FILE", help="any JSON value")
     send_.add_argument("--labels", metavar="k=v,k2=v2", help="the pack's labels")
+    send_.add_argument(
+        "--register",
+        action="store_true",
+        help="if PACK is not registered, register a minimal one first",
+    )
     send_.add_argument(
         "--wait",
         nargs="?",
@@ -61,10 +80,14 @@ def send(args: argparse.Namespace, session: Session) -> int:
     labels = parse_pairs(args.labels, "--labels")
     body = event_body(Event(args.event, parse_payload(args.payload)))
     target = pack_id(args.pack, labels)
-    ensure_pack(session.client, args.pack, labels, args.event)
-    response = session.client.request(
-        "POST", api_path("packs", target, "events"), expect=(202,), json=body
-    )
+    path = api_path("packs", target, "events")
+    response = session.client.request("POST", path, expect=(202, 404), json=body)
+    if response.status_code == 404:
+        # A typo must not become a new pack: registering takes --register.
+        if not args.register:
+            raise UnknownPack(target, known_packs(session.client))
+        ensure_pack(session.client, args.pack, labels, args.event)
+        response = session.client.request("POST", path, expect=(202,), json=body)
     accepted = response.json()
     if args.wait is not None:
         return wait(session, accepted["id"], args.wait)
@@ -74,6 +97,15 @@ def send(args: argparse.Namespace, session: Session) -> int:
         print(f"sent {args.event} as {target}: event {accepted['id']}")
         print(response.headers.get("Location", ""))
     return 0
+
+
+def known_packs(client: ApiClient) -> list[str]:
+    """The ids of the registered packs, sorted; empty if they cannot be listed."""
+    try:
+        body = client.get_json("/v1/packs")
+    except ApiError:
+        return []
+    return sorted(str(pack.get("id")) for pack in body.get("packs", []))
 
 
 def ensure_pack(

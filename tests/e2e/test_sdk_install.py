@@ -123,7 +123,8 @@ def run_shell_pack(bin_dir: Path, env: dict[str, str], log: Path) -> dict[str, A
     try:
         wait_registered(env["FLYTE_API"], "Shell")
         payload = '{"who": "the sdk"}'
-        send = ("flyte", "events", "send", "Starter", "Go", "--payload", payload)
+        send = ("flyte", "events", "send", "Starter", "Go", "--register")
+        send = (*send, "--payload", payload)
         sent = run_in(bin_dir, env, *send)
         assert sent.returncode == 0, sent.stderr
         action = wait_for_action(env["FLYTE_API"], "sdk_install", "greet")

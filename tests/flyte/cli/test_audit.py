@@ -16,7 +16,15 @@ from tests.flyte.cli.cli import flyte
 def correlation_id(live_api: str, capsys: pytest.CaptureFixture[str]) -> str:
     """An execution of deploy_echo whose step ``echo`` fired; its correlation id."""
     flyte(capsys, live_api, "flows", "apply", str(FLOWS / "echo_with_criteria.yaml"))
-    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"deploy"')
+    args = (
+        "events",
+        "send",
+        "MessageSender",
+        "SendMessage",
+        "--register",
+        "--payload",
+        '"deploy"',
+    )
     event = flyte(capsys, live_api, *args, "--wait", "20", "--json").json()
     return str(event["flows"][0]["correlationId"])
 

@@ -15,10 +15,20 @@ from tests.flyte.cli.cli import flyte
 DEPLOY_ECHO = str(FLOWS / "echo_with_criteria.yaml")
 
 
-def test_send_registers_a_missing_pack_and_prints_where_to_follow_the_event(
+def test_send_with_register_registers_a_missing_pack_and_prints_the_event_page(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    run = flyte(capsys, live_api, "events", "send", "Bot", "Said", "--payload", "{}")
+    run = flyte(
+        capsys,
+        live_api,
+        "events",
+        "send",
+        "Bot",
+        "Said",
+        "--register",
+        "--payload",
+        "{}",
+    )
     assert run.code == 0, run.err
     first, location = run.out.splitlines()
     assert first.startswith("sent Said as Bot: event ")
@@ -28,12 +38,44 @@ def test_send_registers_a_missing_pack_and_prints_where_to_follow_the_event(
     assert pack["events"] == [{"name": "Said"}]
 
 
+def test_a_mistyped_pack_exits_1_naming_the_known_packs_and_registers_nothing(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the Chat and Shell packs are registered
+    for name in ("Shell", "Chat"):
+        assert (
+            httpx.post(f"{live_api}/v1/packs", json={"name": name}).status_code == 201
+        )
+    # When the user mistypes Chat
+    run = flyte(capsys, live_api, "events", "send", "Chta", "ReceivedMessage")
+    # Then one line says so, names the known packs and the flag, and exits 1
+    assert (run.code, run.out) == (1, "")
+    assert run.err == (
+        "flyte: no pack Chta is registered; known packs: Chat, Shell "
+        "(or add --register to send as a new pack)\n"
+    )
+    # And no pack was registered behind the user's back
+    packs = httpx.get(f"{live_api}/v1/packs").json()["packs"]
+    assert sorted(pack["id"] for pack in packs) == ["Chat", "Shell"]
+
+
+def test_send_to_a_registered_pack_needs_no_flag(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert httpx.post(f"{live_api}/v1/packs", json={"name": "Chat"}).status_code == 201
+    run = flyte(capsys, live_api, "events", "send", "Chat", "ReceivedMessage")
+    assert run.code == 0, run.err
+    assert run.out.startswith("sent ReceivedMessage as Chat: event ")
+
+
 def test_send_never_replaces_an_existing_registration(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     registration = {"name": "Bot", "commands": [{"name": "Do", "events": ["Done"]}]}
     assert httpx.post(f"{live_api}/v1/packs", json=registration).status_code == 201
-    assert flyte(capsys, live_api, "events", "send", "Bot", "Said").code == 0
+    assert (
+        flyte(capsys, live_api, "events", "send", "Bot", "Said", "--register").code == 0
+    )
     pack = httpx.get(f"{live_api}/v1/packs/Bot").json()
     assert [c["name"] for c in pack["commands"]] == ["Do"]
     assert "events" not in pack
@@ -43,7 +85,17 @@ def test_send_with_labels_posts_as_the_labelled_pack(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     labels = ("--labels", "team=ops,env=dev")
-    run = flyte(capsys, live_api, "events", "send", "Bot", "Said", *labels, "--json")
+    run = flyte(
+        capsys,
+        live_api,
+        "events",
+        "send",
+        "Bot",
+        "Said",
+        "--register",
+        *labels,
+        "--json",
+    )
     assert run.code == 0
     event = httpx.get(run.json()["links"][0]["href"]).json()
     assert event["pack"] == {
@@ -58,7 +110,16 @@ def test_send_reads_the_payload_from_a_file(
 ) -> None:
     payload = tmp_path / "payload.json"
     payload.write_text(json.dumps({"text": "hello"}))
-    args = ("events", "send", "Bot", "Said", "--payload", f"@{payload}", "--json")
+    args = (
+        "events",
+        "send",
+        "Bot",
+        "Said",
+        "--register",
+        "--payload",
+        f"@{payload}",
+        "--json",
+    )
     run = flyte(capsys, live_api, *args)
     assert httpx.get(run.json()["links"][0]["href"]).json()["payload"] == {
         "text": "hello"
@@ -80,7 +141,9 @@ def test_send_with_bad_local_input_exits_2_and_sends_nothing(
     option: tuple[str, str],
     problem: str,
 ) -> None:
-    run = flyte(capsys, live_api, "events", "send", "Bot", "Said", *option)
+    run = flyte(
+        capsys, live_api, "events", "send", "Bot", "Said", "--register", *option
+    )
     assert run.code == 2
     assert run.err.startswith("flyte: invalid ") and problem in run.err
     assert httpx.get(f"{live_api}/v1/packs").json()["packs"] == []
@@ -92,7 +155,15 @@ def test_send_wait_prints_what_the_event_did_once_processed(
     # Given a flow that fires on MessageSender's SendMessage starting with "deploy"
     assert flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO).code == 0
     # When such an event is sent and waited for
-    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"deploy"')
+    args = (
+        "events",
+        "send",
+        "MessageSender",
+        "SendMessage",
+        "--register",
+        "--payload",
+        '"deploy"',
+    )
     run = flyte(capsys, live_api, *args, "--wait", "20")
     # Then the step that fired is shown with its action
     assert run.code == 0, run.err
@@ -105,7 +176,15 @@ def test_send_wait_json_prints_the_processed_event(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO)
-    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"nope"')
+    args = (
+        "events",
+        "send",
+        "MessageSender",
+        "SendMessage",
+        "--register",
+        "--payload",
+        '"nope"',
+    )
     run = flyte(capsys, live_api, *args, "--wait", "--json")
     event = run.json()
     assert event["status"] == "processed"
@@ -118,7 +197,15 @@ def test_show_prints_the_event_and_why_each_step_did_not_fire(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO)
-    args = ("events", "send", "MessageSender", "SendMessage", "--payload", '"no"')
+    args = (
+        "events",
+        "send",
+        "MessageSender",
+        "SendMessage",
+        "--register",
+        "--payload",
+        '"no"',
+    )
     event_id = flyte(capsys, live_api, *args, "--wait", "--json").json()["id"]
     run = flyte(capsys, live_api, "events", "show", event_id)
     assert run.code == 0
@@ -130,7 +217,9 @@ def test_show_prints_the_event_and_why_each_step_did_not_fire(
 def test_show_json_is_the_apis_document(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    sent = flyte(capsys, live_api, "events", "send", "Bot", "Said", "--json").json()
+    sent = flyte(
+        capsys, live_api, "events", "send", "Bot", "Said", "--register", "--json"
+    ).json()
     run = flyte(capsys, live_api, "events", "show", sent["id"], "--json")
     assert run.json()["id"] == sent["id"]
     assert run.json()["event"] == "Said"

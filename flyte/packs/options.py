@@ -41,7 +41,8 @@ class OptionParser(argparse.ArgumentParser):
             description=description,
             epilog="Client settings: FLYTE_API (default "
             f"{DEFAULT_LOCAL_API}), FLYTE_LABELS, FLYTE_API_TIMEOUT, FLYTE_JWT, "
-            "FLYTE_API_TLS_VERIFY, FLYTE_PACK_HEALTH_PORT (8090, 0 = off).",
+            "FLYTE_API_TLS_VERIFY, FLYTE_PACK_HEALTH_PORT (unset or 0: no health "
+            "endpoint).",
         )
         self._environ = environ
         self._fallbacks: dict[str, tuple[str, Callable[[str], Any], Any]] = {}

@@ -18,8 +18,9 @@ DEFAULT_API_TIMEOUT_SECONDS = 10.0
 #: Where ``flyte dev`` serves the API: the default of the SDK, the CLI and the
 #: example packs when neither ``FLYTE_API`` nor ``FLYTE_API_URL`` is set.
 DEFAULT_LOCAL_API = "http://localhost:8080"
-#: The port of upstream's pack health server.
-DEFAULT_HEALTH_PORT = 8090
+#: No health endpoint unless ``FLYTE_PACK_HEALTH_PORT`` names a port: upstream's
+#: fixed 8090 made the second pack on a host fail to bind it.
+DEFAULT_HEALTH_PORT = 0
 
 _TRUE = {"1", "t", "true", "yes", "on"}
 _FALSE = {"0", "f", "false", "no", "off"}
@@ -36,6 +37,7 @@ class ClientConfig:
     #: ``True``, ``False`` (no verification: tests and self-signed demos only),
     #: or the path of a CA bundle to verify against.
     verify_tls: bool | str = True
+    #: The health endpoint's port; 0 for none.
     health_port: int = DEFAULT_HEALTH_PORT
 
     @classmethod

@@ -27,6 +27,7 @@ from tenacity import stop_after_delay
 from tenacity import stop_when_event_set
 from tenacity import wait_random_exponential
 
+from flyte.sdk.backoff import PollBackoff
 from flyte.sdk.client import REL_EVENT
 from flyte.sdk.client import REL_PACKS
 from flyte.sdk.client import REL_RESULT
@@ -70,6 +71,7 @@ class PackRunner:
         self.labels = {**pack.labels, **labels}
         self.stopping = threading.Event()
         self.last_poll: float | None = None
+        self.backoff = PollBackoff(pack.name)
         self.health_server: HealthServer | None = None
         self._links: dict[str, str] = {}
         self._api_links: list[dict[str, Any]] = []
@@ -145,10 +147,15 @@ class PackRunner:
         logger.info("Pack %s registered as %s", self.pack.name, answer.get("id"))
 
     def _log_retry(self, state: RetryCallState) -> None:
-        logger.warning(
-            "Pack %s registration failed (attempt %d), retrying: %s",
+        # One warning per outage; "registered as" says when it is over.
+        level = logging.WARNING if state.attempt_number == 1 else logging.DEBUG
+        logger.log(
+            level,
+            "Pack %s registration failed (attempt %d), retrying with backoff "
+            "up to %.0f s: %s",
             self.pack.name,
             state.attempt_number,
+            RETRY_MAX_DELAY,
             state.outcome.exception() if state.outcome else "?",
         )
 
@@ -169,11 +176,12 @@ class PackRunner:
                 continue
             try:
                 action = self._take()
-            except Exception:  # noqa: BLE001 - the loop must outlive any one poll
-                logger.exception("Pack %s poll failed", self.pack.name)
+            except Exception as ex:  # noqa: BLE001 - the loop must outlive any poll
+                logger.debug("Pack %s poll failed", self.pack.name, exc_info=True)
+                self.backoff.failed(ex)
                 action = None
             if action is None:
-                self.stopping.wait(self.pack.polling_interval)
+                self.stopping.wait(self.backoff.delay(self.pack.polling_interval))
                 continue
             self._dispatch(action)
 
@@ -212,9 +220,10 @@ class PackRunner:
             self._on_take_error(ex)
             return None
         except ClientError as ex:
-            logger.warning("Pack %s could not poll: %s", self.pack.name, ex)
+            self.backoff.failed(ex)
             return None
         self.last_poll = time.monotonic()
+        self.backoff.answered()
         if response.status_code == 204:
             return None
         action = response.json()
@@ -235,7 +244,7 @@ class PackRunner:
             )
             self.register()
             return
-        logger.warning("Pack %s could not poll: %s", self.pack.name, ex)
+        self.backoff.failed(ex)
 
     def _dispatch(self, action: dict[str, Any]) -> None:
         try:
@@ -335,7 +344,7 @@ class PackRunner:
         try:
             self.health_server = HealthServer(pack_checks(self), port)
         except OSError as ex:
-            # Two demo packs on one machine both want 8090: keep running.
+            # The port is the operator's choice and may be taken: keep running.
             logger.warning(
                 "Pack %s health endpoint not started on port %d (%s); "
                 "set FLYTE_PACK_HEALTH_PORT to another port, or 0 for none",

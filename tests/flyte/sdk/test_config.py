@@ -56,7 +56,13 @@ def test_defaults_are_upstreams() -> None:
     config = ClientConfig.from_env({"FLYTE_API": "http://f"})
     assert config.timeout == DEFAULT_API_TIMEOUT_SECONDS == 10
     assert (config.labels, config.jwt, config.verify_tls) == ({}, None, True)
-    assert config.health_port == 8090
+
+
+def test_no_health_endpoint_unless_a_port_is_named() -> None:
+    """Two packs on one host would collide on any fixed default port."""
+    assert ClientConfig.from_env({}).health_port == 0
+    named = {"FLYTE_PACK_HEALTH_PORT": "8091"}
+    assert ClientConfig.from_env(named).health_port == 8091
 
 
 @pytest.mark.parametrize(

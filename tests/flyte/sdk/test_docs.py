@@ -8,12 +8,16 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 
+from flyte.devserver.embedded import free_port
 from flyte.sdk import Event
 from flyte.sdk import Pack
 from tests.live import post_flow
@@ -70,24 +74,77 @@ def test_the_sketches_left_uncompiled_are_still_in_the_docs() -> None:
 def test_the_readme_greeter_runs_as_written_and_says_where_it_registers(
     live_api: str, tmp_path: Path
 ) -> None:
+    with run_readme_greeter(live_api, tmp_path) as pack:
+        log = read_until(pack, "registered as Greeter")
+        log += stop(pack)
+    assert pack.returncode == 0, log
+    assert f"Pack Greeter starting against {live_api}" in log
+    assert "Traceback" not in log
+
+
+def test_two_readme_greeters_on_one_host_do_not_collide(
+    live_api: str, tmp_path: Path
+) -> None:
+    with (
+        run_readme_greeter(live_api, tmp_path, FLYTE_LABELS="n=1") as first,
+        run_readme_greeter(live_api, tmp_path, FLYTE_LABELS="n=2") as second,
+    ):
+        logs = [
+            read_until(first, "registered as Greeter.n.1"),
+            read_until(second, "registered as Greeter.n.2"),
+        ]
+        logs = [logs[0] + stop(first), logs[1] + stop(second)]
+    for log in logs:
+        assert "WARNING" not in log, log
+        assert "health" not in log, log
+
+
+def test_a_named_health_port_answers_a_probe_in_the_go_shape(
+    live_api: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    environ = {"FLYTE_PACK_HEALTH_PORT": str(port)}
+    with run_readme_greeter(live_api, tmp_path, **environ) as pack:
+        log = read_until(pack, "registered as Greeter")
+        answer = httpx.get(f"http://127.0.0.1:{port}/", timeout=10)
+        log += stop(pack)
+    assert f"Pack Greeter health on port {port}" in log
+    assert answer.status_code == 200, answer.text
+    assert set(answer.json()) == {"FlyteApi", "Registration", "ActionPolling"}
+    assert answer.json()["Registration"]["healthy"] is True
+
+
+@contextmanager
+def run_readme_greeter(
+    api: str, tmp_path: Path, **environ: str
+) -> Iterator[subprocess.Popen[str]]:
+    """The README's example, as written, run as a script against ``api``."""
     [example] = python_blocks("README.md")
     script = tmp_path / "greeter.py"
     script.write_text(example)
-    environ = {**os.environ, "FLYTE_API": live_api}
-    environ.pop("FLYTE_LABELS", None)
+    env = {**os.environ, "FLYTE_API": api, **environ}
+    for name in ("FLYTE_LABELS", "FLYTE_PACK_HEALTH_PORT"):
+        if name not in environ:
+            env.pop(name, None)
     with subprocess.Popen(
         [sys.executable, str(script)],
-        env=environ,
+        env=env,
         cwd=ROOT,
         stderr=subprocess.PIPE,
         text=True,
     ) as pack:
-        log = read_until(pack, "registered as Greeter")
-        pack.send_signal(signal.SIGINT)
-        _, rest = pack.communicate(timeout=PACK_WAIT_SECONDS)
-    assert pack.returncode == 0, log + rest
-    assert f"Pack Greeter starting against {live_api}" in log
-    assert "Traceback" not in log + rest
+        try:
+            yield pack
+        finally:
+            if pack.poll() is None:
+                pack.kill()
+
+
+def stop(pack: subprocess.Popen[str]) -> str:
+    """Ctrl-C the pack; the rest of its log."""
+    pack.send_signal(signal.SIGINT)
+    _, rest = pack.communicate(timeout=PACK_WAIT_SECONDS)
+    return rest
 
 
 def read_until(process: subprocess.Popen[str], wanted: str) -> str:

@@ -37,6 +37,8 @@ class Upstream:
     base: str = ""
     failing_registrations: int = 0
     garbled_takes: int = 0
+    #: While set, takes answer 503, as an API whose database is down does.
+    unavailable: bool = False
     health_status: int = 200
     actions: deque[dict[str, Any]] = field(default_factory=deque)
     requests: list[Recorded] = field(default_factory=list)
@@ -140,6 +142,9 @@ class UpstreamHandler(BaseHTTPRequestHandler):
             self._answer(201, _pack_answer(self.state, body), kind="text")
 
     def _take(self) -> None:
+        if self.state.unavailable:
+            self._answer(503, {"message": "MongoDB is not available"})
+            return
         with self.state.lock:
             garbled = self.state.garbled_takes > 0
             self.state.garbled_takes -= garbled

@@ -178,18 +178,29 @@ def print_event(record: dict[str, Any]) -> None:
 
 def _print_flow(flow: dict[str, Any]) -> None:
     print()
-    correlation = flow.get("correlationId")
-    print(f"flow {flow.get('flow')}: {flow.get('kind')}, correlation {correlation}")
+    steps = flow.get("steps") or []
+    print(f"flow {flow.get('flow')}: {_flow_verdict(flow, steps)}")
     if flow.get("reason"):
         print(f"  {flow['reason']}")
-    for step in flow.get("steps") or []:
-        print(f"  {step.get('id')}: {step.get('status')}{_step_detail(step)}")
+    for step in steps:
+        print(f"  {step.get('id')}: {_step_verdict(step)}")
 
 
-def _step_detail(step: dict[str, Any]) -> str:
-    parts = []
-    if step.get("actionId"):
-        parts.append(f"action {step['actionId']}")
-    if step.get("reason"):
-        parts.append(str(step["reason"]))
-    return " (" + "; ".join(parts) + ")" if parts else ""
+def _flow_verdict(flow: dict[str, Any], steps: list[dict[str, Any]]) -> str:
+    """What the flow did: an execution only counts as started when a step fired."""
+    correlation = f"correlation {flow.get('correlationId')}"
+    if any(step.get("status") == "fired" for step in steps):
+        return f"{flow.get('kind')}, {correlation}"
+    # The API says "started" for a new correlation even when nothing ran in it.
+    return f"nothing fired, {correlation}"
+
+
+def _step_verdict(step: dict[str, Any]) -> str:
+    """``fired (action ID)``, ``skipped (why)`` or ``failed (the error)``."""
+    status = step.get("status")
+    reason = step.get("reason")
+    if status == "fired":
+        return f"fired (action {step.get('actionId')})"
+    if status == "error":
+        return f"failed ({reason})" if reason else "failed"
+    return f"{status} ({reason})" if reason else str(status)

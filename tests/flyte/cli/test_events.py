@@ -230,3 +230,43 @@ def test_show_of_an_unknown_event_exits_1(
 ) -> None:
     run = flyte(capsys, live_api, "events", "show", "nope")
     assert (run.code, run.err) == (1, "flyte: event 'nope' not found\n")
+
+
+def test_send_wait_says_nothing_fired_when_the_only_step_was_skipped(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a flow whose one step fires only on payloads starting with "deploy"
+    assert flyte(capsys, live_api, "flows", "apply", DEPLOY_ECHO).code == 0
+    # When an event that does not match is sent and waited for
+    args = ("events", "send", "MessageSender", "SendMessage", "--register")
+    run = flyte(capsys, live_api, *args, "--payload", '"hello"', "--wait", "20")
+    # Then the flow is not said to have started, and the step says why it did not
+    assert run.code == 0, run.err
+    assert "flow deploy_echo: nothing fired, correlation " in run.out
+    assert "started" not in run.out
+    assert "  echo: skipped (criteria false)\n" in run.out
+
+
+def test_send_wait_says_a_step_failed_with_its_error(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a flow whose step's input cannot be rendered for this payload
+    flow = tmp_path / "broken.yaml"
+    flow.write_text(
+        "name: broken\n"
+        "steps:\n"
+        "- id: add\n"
+        "  event: {packName: Bot, name: Said}\n"
+        "  command:\n"
+        "    packName: Shell\n"
+        "    name: Shell\n"
+        '    input: "{{ Event.Payload.n + 1 }}"\n'
+    )
+    assert flyte(capsys, live_api, "flows", "apply", str(flow)).code == 0
+    # When the event is sent and waited for
+    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"n": "x"}')
+    run = flyte(capsys, live_api, *args, "--wait", "20")
+    # Then the step is said to have failed, with the error
+    assert run.code == 0, run.err
+    assert "flow broken: nothing fired, correlation " in run.out
+    assert "  add: failed (" in run.out

@@ -2,11 +2,14 @@
 
 A schema may say what to report in ``x-message``: one message for any failure
 of that (sub)schema, or an object of messages by failing keyword (``type``,
-``required``...). Formats are checked by ``FORMATS`` only.
+``required``...). Formats are checked by ``FORMATS`` only. An object schema
+with ``additionalProperties: false`` reports each unknown key at its own
+location and suggests the closest known key.
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from datetime import datetime
@@ -58,7 +61,50 @@ def find_problems(document: Any, schema_name: str) -> list[Problem]:
     errors = sorted(
         validator.iter_errors(document), key=lambda e: list(map(str, e.path))
     )
-    return [Problem(_location(error), _message(error)) for error in errors]
+    problems = []
+    for error in errors:
+        if _refuses_unknown_keys(error):
+            problems += _unknown_key_problems(error)
+        else:
+            problems.append(Problem(_location(error), _message(error)))
+    return problems
+
+
+def _refuses_unknown_keys(error: SchemaViolation) -> bool:
+    return error.validator == "additionalProperties" and (
+        error.validator_value is False
+    )
+
+
+def _unknown_key_problems(error: SchemaViolation) -> list[Problem]:
+    """One problem per unknown key, at the key, naming the closest known key."""
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    properties: dict[str, Any] = schema.get("properties", {})
+    # A deprecated key is accepted but never worth suggesting.
+    suggested = [
+        name
+        for name, property_schema in properties.items()
+        if not (isinstance(property_schema, dict) and property_schema.get("deprecated"))
+    ]
+    parent = location_of(error)
+    return [
+        Problem(f"{parent}.{key}", _unknown_key_message(key, suggested))
+        for key in _keys(error.instance)
+        if key not in properties
+    ]
+
+
+def _keys(instance: object) -> list[str]:
+    return [str(key) for key in instance] if isinstance(instance, dict) else []
+
+
+def _unknown_key_message(key: str, known: list[str]) -> str:
+    # Case-insensitive, so "dependson" finds "dependsOn".
+    by_folded = {name.lower(): name for name in known}
+    close = difflib.get_close_matches(key.lower(), list(by_folded), n=1)
+    if close:
+        return f"unknown key; did you mean `{by_folded[close[0]]}`?"
+    return f"unknown key; known keys: {', '.join(known)}"
 
 
 def location_of(error: SchemaViolation) -> str:

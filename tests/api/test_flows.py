@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from falcon import testing
@@ -14,7 +15,7 @@ QUICKSTART = (FLOWS / "quickstart.yaml").read_text()
 YAML = {"Content-Type": "application/x-yaml"}
 
 
-def simple_flow(name: str = "deploy", **extra: object) -> dict:
+def simple_flow(name: str = "deploy", **extra: object) -> dict[str, Any]:
     return {
         "name": name,
         "steps": [
@@ -155,3 +156,42 @@ def test_schema_violation_is_400_not_500(client: testing.TestClient) -> None:
     resp = client.simulate_post("/v1/flows", json={})
     assert resp.status_code == 400
     assert [p["location"] for p in resp.json["problems"]] == ["$.name", "$.steps"]
+
+
+MISSPELLED = """\
+name: shout
+stepz: []
+steps:
+- id: run
+  event: {packName: Slack, name: Msg}
+  command: {packName: Shell, name: Shell, input: echo hi}
+- id: shout
+  dependson: [run]
+  event: {packName: Shell, name: Output, packLables: {a: b}}
+  command: {packName: Shell, name: Shell, inputs: echo HI}
+"""
+
+
+def test_misspelled_keys_are_400_naming_each_key_and_the_closest_known_one(
+    client: testing.TestClient,
+) -> None:
+    resp = client.simulate_post("/v1/flows", body=MISSPELLED, headers=YAML)
+    assert resp.status_code == 400
+    assert [(p["location"], p["message"]) for p in resp.json["problems"]] == [
+        ("$.stepz", "unknown key; did you mean `steps`?"),
+        ("$.steps[1].dependson", "unknown key; did you mean `dependsOn`?"),
+        ("$.steps[1].command.inputs", "unknown key; did you mean `input`?"),
+        ("$.steps[1].event.packLables", "unknown key; did you mean `packLabels`?"),
+    ]
+    assert "did you mean `dependsOn`?" in resp.json["description"]
+    assert client.simulate_get("/v1/flows/shout").status_code == 404
+
+
+def test_upstreams_labels_key_in_a_step_still_loads_and_is_ignored(
+    client: testing.TestClient,
+) -> None:
+    body = (FLOWS / "datastore_two_steps.yaml").read_text()
+    assert client.simulate_post("/v1/flows", body=body, headers=YAML).status_code == 201
+    tell = client.simulate_get("/v1/flows/notify_team").json["steps"][0]
+    assert "labels" not in tell["command"]
+    assert "packLabels" not in tell["command"]

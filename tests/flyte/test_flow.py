@@ -172,3 +172,56 @@ def test_upstream_flow_and_its_jinja_twin_resolve_to_the_same_inputs(
     assert (
         upstream[1]["input"]["message"] == "Hey <@U42>! Next bank holidays: 25 December"
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "location", "message"),
+    [
+        (
+            {"name": "f", "steps": [], "descripton": "x"},
+            "$.descripton",
+            "unknown key; did you mean `description`?",
+        ),
+        (
+            {"name": "f", "steps": [step(dependson=["a"])]},
+            "$.steps[0].dependson",
+            "unknown key; did you mean `dependsOn`?",
+        ),
+        (
+            {"name": "f", "steps": [step(Criteria="x")]},
+            "$.steps[0].Criteria",
+            "unknown key; did you mean `criteria`?",
+        ),
+        (
+            {
+                "name": "f",
+                "steps": [step(event={"name": "M", "packName": "P", "pack": 1})],
+            },
+            "$.steps[0].event.pack",
+            "unknown key; did you mean `packName`?",
+        ),
+        (
+            {
+                "name": "f",
+                "steps": [step(command={"name": "R", "packName": "P", "x": 1})],
+            },
+            "$.steps[0].command.x",
+            "unknown key; known keys: name, packName, packLabels, input",
+        ),
+    ],
+    ids=["flow", "step", "step-case", "event", "command-no-match"],
+)
+def test_unknown_keys_are_refused_at_every_level(
+    body: dict[str, Any], location: str, message: str
+) -> None:
+    assert problems_of(body) == [{"location": location, "message": message}]
+
+
+def test_upstreams_ignored_labels_key_loads_and_is_dropped() -> None:
+    body = {
+        "name": "f",
+        "steps": [step(command={"name": "R", "packName": "P", "labels": {"a": "b"}})],
+    }
+    [only] = parse_flow(body, check).steps
+    assert only.command.pack_labels == {}
+    assert "labels" not in only.command.to_dict()

@@ -73,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"flyte {__version__}")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    # Not required: bare ``flyte`` prints this help instead of a usage error.
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     dev.register(commands)
     common = global_options(suppress=True)
     for group in (flows, events, packs, datastore, audit):
@@ -85,7 +86,13 @@ def main(
     argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> int:
     """Run the CLI; every expected failure is one ``flyte: ...`` line on stderr."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if not arguments:
+        # A first try: show what there is rather than a usage error.
+        parser.print_help()
+        return 0
+    args = parser.parse_args(arguments)
     session = Session(args, os.environ if environ is None else environ)
     try:
         return int(args.handler(args, session))

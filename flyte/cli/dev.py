@@ -9,7 +9,8 @@ from flyte.cli.session import Session
 
 #: What ``flyte dev`` says when the server's dependencies are not installed.
 SERVER_MISSING = (
-    "flyte dev runs the server: install it with pip install 'flyte[server]'"
+    "flyte dev runs the server: in a Flyte checkout, install it with"
+    " pip install -e '.[server]'"
 )
 #: Top-level packages of this repository: a missing one is a bug, not a missing extra.
 OWN_PACKAGES = frozenset({"flyte", "api", "workers", "templates"})
@@ -25,8 +26,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     dev.add_argument("--mongo-port", type=int, default=0, help="embedded MongoDB port")
     dev.add_argument("--redis-port", type=int, default=0, help="embedded Redis port")
-    dev.add_argument("--worker-processes", type=int, default=1)
-    dev.add_argument("--worker-threads", type=int, default=8)
+    dev.add_argument(
+        "--worker-processes",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes that evaluate flows (default: 1)",
+    )
+    dev.add_argument(
+        "--worker-threads",
+        type=int,
+        default=8,
+        metavar="N",
+        help="threads in each worker process (default: 8)",
+    )
     dev.set_defaults(handler=run)
 
 

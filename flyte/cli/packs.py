@@ -32,13 +32,17 @@ def register(
         parser = actions.add_parser(name, parents=[common], help=f"{what} one pack")
         parser.add_argument("pack_id", metavar="ID")
         parser.set_defaults(handler=handler)
-    _register_run(actions)
+    _register_run(actions, common)
 
 
-def _register_run(actions: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _register_run(
+    actions: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: argparse.ArgumentParser,
+) -> None:
     examples = _examples()
     run_ = actions.add_parser(
         "run",
+        parents=[common],
         help="run an example pack against the API (FLYTE_API, --api)",
         description="Example packs: "
         + "; ".join(f"{name}: {text}" for name, text in examples.items()),

@@ -12,11 +12,15 @@ from urllib.parse import quote
 from flyte.cli.output import print_json
 from flyte.cli.output import print_yaml
 from flyte.cli.output import without_links
+from flyte.contract.errors import ConfigError
 from flyte.sdk.client import ApiClient
 from flyte.sdk.config import DEFAULT_LOCAL_API
 from flyte.sdk.config import ClientConfig
 from flyte.sdk.errors import ApiError
 from flyte.sdk.errors import ResourceNotFound
+
+#: The highest TCP port number.
+MAX_PORT = 65535
 
 
 class Session:
@@ -35,6 +39,9 @@ class Session:
         environ = dict(self.environ)
         if self._api:
             environ["FLYTE_API"] = self._api
+        elif not _names_an_api(environ) and environ.get("FLYTE_PORT", "").strip():
+            # FLYTE_PORT moved flyte dev's API: follow it instead of 8080.
+            environ["FLYTE_API"] = local_api(environ)
         if self._insecure:
             environ["FLYTE_API_TLS_VERIFY"] = "false"
         return environ
@@ -53,6 +60,19 @@ class Session:
         """Close the client's connections, if any were opened."""
         if self._client is not None:
             self._client.close()
+
+
+def _names_an_api(environ: Mapping[str, str]) -> bool:
+    return any(environ.get(name, "").strip() for name in ("FLYTE_API", "FLYTE_API_URL"))
+
+
+def local_api(environ: Mapping[str, str]) -> str:
+    """The API of a local ``flyte dev`` on ``FLYTE_PORT``; https when TLS is set."""
+    raw = environ.get("FLYTE_PORT", "").strip()
+    if not raw.isdigit() or not 0 < int(raw) <= MAX_PORT:
+        raise ConfigError("FLYTE_PORT", f"{raw!r} is not a port (1..{MAX_PORT})")
+    scheme = "https" if environ.get("FLYTE_TLS_CERT_PATH", "").strip() else "http"
+    return f"{scheme}://localhost:{int(raw)}"
 
 
 def api_path(*parts: str) -> str:

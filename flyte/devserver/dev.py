@@ -18,6 +18,7 @@ from pathlib import Path
 from honcho.manager import Manager
 
 from flyte.config import Settings
+from flyte.devserver.embedded import can_listen
 from flyte.devserver.embedded import free_port
 from flyte.devserver.embedded import is_port_free
 from flyte.devserver.embedded import mongo_command
@@ -45,6 +46,11 @@ class DevOptions:
 def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
     """Start everything and block until stopped; return the exit code."""
     settings = Settings.from_env(environ)
+    bind = environ.get("FLYTE_BIND") or DEV_BIND
+    # Checked before anything starts, so a taken port leaves nothing running.
+    if settings.port and not can_listen(settings.port, bind):
+        print(port_in_use(settings.port), file=sys.stderr, flush=True)
+        return 1
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     manager = Manager()
@@ -66,6 +72,14 @@ def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
     manager.loop()
     # Stopping on Ctrl-C or SIGTERM is the normal way out of a dev session.
     return 0 if manager.returncode in (None, 0, 130, 143) else int(manager.returncode)
+
+
+def port_in_use(port: int) -> str:
+    """The one line ``flyte dev`` prints when its API port is taken."""
+    return (
+        f"flyte dev: port {port} is in use; set FLYTE_PORT to another port "
+        f"(e.g. FLYTE_PORT={port + 1 if port < 65535 else 8081} flyte dev)"
+    )
 
 
 def _commands(options: DevOptions) -> dict[str, str]:
@@ -93,10 +107,15 @@ def _choose_port(requested: int, preferred: int) -> int:
     return preferred if is_port_free(preferred) else free_port()
 
 
-def _print_banner(env: Mapping[str, str], settings: Settings) -> None:
+def api_root(env: Mapping[str, str], settings: Settings) -> str:
+    """The API's root URL as the CLI and packs on this host reach it."""
     host = env["FLYTE_BIND"] if env["FLYTE_BIND"] != "0.0.0.0" else "localhost"
     scheme = "https" if settings.tls_enabled else "http"
-    api = f"{scheme}://{host}:{settings.port}"
+    return f"{scheme}://{host}:{settings.port}"
+
+
+def _print_banner(env: Mapping[str, str], settings: Settings) -> None:
+    api = api_root(env, settings)
     print(
         "Flyte dev is starting (Ctrl-C stops everything):\n"
         f"  API         {api}/v1\n"
@@ -104,6 +123,8 @@ def _print_banner(env: Mapping[str, str], settings: Settings) -> None:
         f"  Swagger UI  {api}/swagger\n"
         f"  MongoDB     {env['FLYTE_MGO_HOST']}\n"
         f"  Redis       {env['REDIS_URL']}\n"
-        f"  Data, logs  {settings.data_dir}",
+        f"  Data, logs  {settings.data_dir}\n"
+        "For the CLI and packs in another shell:\n"
+        f"  export FLYTE_API={api}",
         flush=True,
     )

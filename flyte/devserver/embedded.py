@@ -32,6 +32,18 @@ def is_port_free(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) != 0
 
 
+def can_listen(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a server could listen on ``host:port`` now (nobody else does)."""
+    with socket.socket() as sock:
+        # As servers do, so that a port in TIME_WAIT still counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
 def wait_for_port(port: int, timeout: float, host: str = "127.0.0.1") -> None:
     """Block until ``host:port`` accepts connections; raise FlyteError on timeout."""
     deadline = time.monotonic() + timeout

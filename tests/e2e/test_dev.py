@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -57,6 +59,9 @@ def test_flyte_dev_serves_packs_and_leaves_no_process_behind(
             f"{base}/v1/packs/Slack.env.dev", timeout=5
         ) as resp:
             assert json.loads(resp.read())["status"] == "live"
+        # And the banner gives the exact line for the CLI in another shell
+        banner = (tmp_path / "dev.out").read_text()
+        assert f"\n  export FLYTE_API=http://127.0.0.1:{port}\n" in banner
         processes = psutil.Process(dev.pid).children(recursive=True)
         assert len(processes) >= 5
     finally:
@@ -66,3 +71,31 @@ def test_flyte_dev_serves_packs_and_leaves_no_process_behind(
     gone, alive = psutil.wait_procs(processes, timeout=5)
     assert alive == [], f"left behind: {[p.pid for p in alive]}"
     assert code == 0, (tmp_path / "dev.out").read_text()[-3000:]
+
+
+def test_flyte_dev_on_a_taken_port_says_so_in_one_line_and_starts_nothing(
+    tmp_path: Path,
+) -> None:
+    # Given something already listens on the API's port
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        # When flyte dev starts on it
+        env = {**os.environ, "FLYTE_PORT": str(port)}
+        env["FLYTE_DATA_DIR"] = str(tmp_path / "data")
+        done = subprocess.run(
+            [str(Path(sys.executable).parent / "flyte"), "dev"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    # Then one line names the port and FLYTE_PORT, and it exits 1
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == (
+        f"flyte dev: port {port} is in use; set FLYTE_PORT to another port "
+        f"(e.g. FLYTE_PORT={port + 1} flyte dev)\n"
+    )
+    # And nothing was started: not even its data directory was made
+    assert not (tmp_path / "data").exists()

@@ -146,3 +146,35 @@ def test_a_command_group_without_its_action_is_a_usage_error(
     with pytest.raises(SystemExit) as exit_info:
         main(["flows"], environ={})
     assert exit_info.value.code == 2
+
+
+def test_flyte_port_moves_the_api_when_flyte_api_is_unset(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As after FLYTE_PORT=8081 flyte dev, in a shell without FLYTE_API
+    port = live_api.rsplit(":", 1)[1]
+    assert main(["flows", "list"], environ={"FLYTE_PORT": port}) == 0
+    assert capsys.readouterr().out == "No flows.\n"
+
+
+def test_flyte_api_wins_over_flyte_port() -> None:
+    args = build_parser().parse_args(["flows", "list"])
+    environ = {"FLYTE_API": "http://api.example.com", "FLYTE_PORT": "8081"}
+    assert Session(args, environ).client.config.api_url == "http://api.example.com"
+    environ = {"FLYTE_API_URL": "http://old.example.com", "FLYTE_PORT": "8081"}
+    assert Session(args, environ).client.config.api_url == "http://old.example.com"
+
+
+def test_flyte_port_reaches_the_example_packs_too() -> None:
+    args = build_parser().parse_args(["packs", "run", "shell"])
+    session = Session(args, {"FLYTE_PORT": "8081"})
+    assert session.client_environ["FLYTE_API"] == "http://localhost:8081"
+
+
+def test_a_bad_flyte_port_exits_2_naming_it(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["flows", "list"], environ={"FLYTE_PORT": "eighty"}) == 2
+    assert capsys.readouterr().err == (
+        "flyte: FLYTE_PORT: 'eighty' is not a port (1..65535)\n"
+    )

@@ -10,6 +10,7 @@ import hashlib
 import uuid
 from datetime import UTC
 from datetime import datetime
+from datetime import timedelta
 
 from flyte.contract.times import format_time
 from flyte.contract.times import utcnow
@@ -20,6 +21,7 @@ __all__ = [
     "from_millis",
     "new_id",
     "to_millis",
+    "to_stored_precision",
     "utcnow",
 ]
 
@@ -35,11 +37,21 @@ def derived_id(*parts: str) -> str:
     return digest[:32]
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MILLISECOND = timedelta(milliseconds=1)
+
+
 def to_millis(moment: datetime) -> int:
     """Convert an aware datetime to epoch milliseconds, the stored time format."""
-    return int(moment.timestamp() * 1000)
+    # Integer arithmetic: a float timestamp times 1000 can land a millisecond low.
+    return (moment - _EPOCH) // _MILLISECOND
 
 
 def from_millis(millis: int) -> datetime:
     """Convert stored epoch milliseconds back to an aware UTC datetime."""
-    return datetime.fromtimestamp(millis / 1000, UTC)
+    return _EPOCH + millis * _MILLISECOND
+
+
+def to_stored_precision(moment: datetime) -> datetime:
+    """``moment`` cut to whole milliseconds: it reads the same once stored."""
+    return from_millis(to_millis(moment))

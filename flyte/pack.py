@@ -13,6 +13,7 @@ from typing import Any
 
 from flyte.clock import from_millis
 from flyte.clock import to_millis
+from flyte.clock import to_stored_precision
 from flyte.config import DEFAULT_MAX_LABELS
 from flyte.contract.ids import pack_id as pack_id
 from flyte.errors import InvalidPack
@@ -153,7 +154,8 @@ def parse_pack(
     return Pack(
         id=pack_id(name, labels),
         name=name,
-        last_seen=now,
+        # As stored, so POST's lastSeen reads as GET's will.
+        last_seen=to_stored_precision(now),
         labels=labels,
         commands=_commands(body.get("commands")),
         events=_events(body.get("events")),

@@ -15,7 +15,7 @@ TAKE_REL = "http://example.com/swagger#!/action/takeAction"
 
 def expected_slack(
     last_seen: str = "2026-01-02T15:04:05Z", status: str = "live"
-) -> dict:
+) -> dict[str, object]:
     """Upstream's unit-test body for the Slack pack (docs/upstream.md#pack-response)."""
     return {
         "id": "Slack",
@@ -64,6 +64,19 @@ def test_get_pack_returns_the_same_body(client: testing.TestClient) -> None:
     resp = client.simulate_get("/v1/packs/Slack")
     assert resp.status_code == 200
     assert resp.json == expected_slack()
+
+
+def test_last_seen_reads_the_same_in_post_and_get_to_the_millisecond(
+    client: testing.TestClient, clock: FakeClock
+) -> None:
+    # A registration at 15:04:05.71295 used to answer ...05.71295Z, then GET ...05.712Z.
+    clock.now = clock.now.replace(microsecond=712950)
+    posted = client.simulate_post("/v1/packs", json=make_pack_body())
+    fetched = client.simulate_get("/v1/packs/Slack")
+    listed = client.simulate_get("/v1/packs")
+    assert posted.json["lastSeen"] == "2026-01-02T15:04:05.712Z"
+    assert fetched.json["lastSeen"] == posted.json["lastSeen"]
+    assert listed.json["packs"][0]["lastSeen"] == posted.json["lastSeen"]
 
 
 def test_pack_id_is_name_then_sorted_labels(client: testing.TestClient) -> None:
@@ -187,7 +200,7 @@ def test_empty_pack_list_is_an_empty_array(client: testing.TestClient) -> None:
     ],
 )
 def test_status_follows_last_seen(
-    client: testing.TestClient, clock: FakeClock, elapsed: dict, status: str
+    client: testing.TestClient, clock: FakeClock, elapsed: dict[str, int], status: str
 ) -> None:
     client.simulate_post("/v1/packs", json={"name": "Slack"})
     clock.advance(**elapsed)

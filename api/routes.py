@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import falcon
 import swagger_ui_bundle
@@ -29,6 +30,9 @@ ROUTES: tuple[tuple[str, str], ...] = (
 )
 #: Static Swagger UI assets, served below /swagger/.
 SWAGGER_ASSETS_PREFIX = "/swagger"
+#: Our own assets of the Swagger UI page (api/static), below /swagger/flyte/.
+PAGE_ASSETS_PREFIX = "/swagger/flyte"
+PAGE_ASSETS = Path(__file__).resolve().parent / "static"
 
 
 def add_routes(
@@ -42,3 +46,5 @@ def add_routes(
             resource.on_head = resource.on_get  # type: ignore[attr-defined]
         app.add_route(template, resource)
     app.add_static_route(SWAGGER_ASSETS_PREFIX, str(swagger_ui_bundle.swagger_ui_path))
+    # Added last so that it wins: Falcon tries static routes newest first.
+    app.add_static_route(PAGE_ASSETS_PREFIX, str(PAGE_ASSETS))

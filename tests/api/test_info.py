@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -247,10 +251,64 @@ def test_swagger_ui_page_and_assets_are_served(client: testing.TestClient) -> No
     page = client.simulate_get("/swagger")
     assert page.status_code == 200
     assert "text/html" in page.headers["content-type"]
-    assert "/v1/swagger" in page.text
+    for src in SCRIPT_SRC.findall(page.text):
+        assert client.simulate_get(src).status_code == 200, src
+    assert 'data-url="/v1/swagger"' in page.text
     asset = client.simulate_get("/swagger/swagger-ui-bundle.js")
     assert asset.status_code == 200
     assert "SwaggerUIBundle" in asset.text
+
+
+SCRIPT_SRC = re.compile(r'<script src="([^"]+)"></script>')
+DEEP_LINKS_JS = "/swagger/flyte/swagger-deep-links.js"
+#: Runs the page's script with stand-ins for the browser and Swagger UI, and
+#: prints the hash it leaves and the options Swagger UI was started with.
+NODE_HARNESS = """
+const hash = process.argv[1];
+const window = {location: {hash: hash}, history: {replaceState(state, title, url) {
+  window.location.hash = url;
+}}};
+const document = {getElementById: (id) => ({dataset: {url: "/v1/swagger#" + id}})};
+let options = null;
+function SwaggerUIBundle(given) { options = given; return {}; }
+SwaggerUIBundle.presets = {apis: {}};
+const SwaggerUIStandalonePreset = {};
+eval(require("fs").readFileSync(0, "utf8"));
+const {deepLinking, url} = options;
+console.log(JSON.stringify({hash: window.location.hash, deepLinking, url}));
+"""
+
+
+@pytest.mark.skipif(
+    shutil.which("node") is None, reason="needs node to run the page script"
+)
+@pytest.mark.parametrize(
+    ("opened", "shown"),
+    [
+        ("#!/action/takeAction", "#/action/takeAction"),
+        ("#!/info/v1", "#/info/v1"),
+        ("#/event", "#/event"),
+        ("", ""),
+    ],
+)
+def test_a_swagger_rel_opens_its_operation_in_swagger_ui(
+    client: testing.TestClient, opened: str, shown: str
+) -> None:
+    """A rel such as /swagger#!/action/takeAction becomes Swagger UI 5's deep link."""
+    script = client.simulate_get(DEEP_LINKS_JS)
+    assert script.status_code == 200
+    ran = subprocess.run(
+        ["node", "-e", NODE_HARNESS, opened],
+        input=script.text,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(ran.stdout) == {
+        "hash": shown,
+        "deepLinking": True,
+        "url": "/v1/swagger#swagger-ui",  # read from the page's #swagger-ui
+    }
 
 
 def test_unexpected_failure_is_500_json_and_logged(

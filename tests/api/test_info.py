@@ -318,7 +318,7 @@ def test_unexpected_failure_is_500_json_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     class ExplodingStore:
-        def list_packs(self) -> list:
+        def list_packs(self) -> list[object]:
             raise RuntimeError("boom")
 
     broken = replace(stores, packs=ExplodingStore())  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ from templates.functions import make_datastore_function
 from templates.limits import DEFAULT_MAX_OUTPUT_BYTES
 from templates.limits import DEFAULT_MAX_RENDER_SECONDS
 from templates.pongo import translate
+from templates.undefined import UndefinedNames
+from templates.undefined import tracking_undefined
 from templates.values import to_text
 
 __all__ = [
@@ -33,7 +35,9 @@ __all__ = [
     "TemplateLimitError",
     "TemplateSecurityError",
     "TemplateSyntaxError",
+    "UndefinedNames",
     "make_datastore_function",
     "to_text",
+    "tracking_undefined",
     "translate",
 ]

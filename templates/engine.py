@@ -34,6 +34,7 @@ from templates.limits import get_state
 from templates.limits import reset_state
 from templates.limits import set_state
 from templates.sandbox import Sandbox
+from templates.undefined import current_tracker
 from templates.values import to_text
 
 #: Default number of compiled templates kept (LRU, keyed by source).
@@ -143,6 +144,9 @@ class TemplateEngine:
     def _render(self, source: str, variables: dict[str, Any], functions: Any) -> str:
         template = self._template(source)
         state = RenderState(self._limits, functions or _NO_FUNCTIONS, self._rng)
+        tracker = current_tracker()
+        if tracker is not None:
+            tracker.roots = variables
         token = set_state(state)
         try:
             return self._run(template, variables)

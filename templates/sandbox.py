@@ -1,11 +1,12 @@
 """The sandboxed Jinja2 environment: hardened hooks, curated filters and globals.
 
 Built on ``ImmutableSandboxedEnvironment`` with autoescape off (output is JSON or shell
-text, not HTML) and ``ChainableUndefined`` (missing values and deep missing chains
-render ``""``, as upstream). Unlike the stock sandbox, forbidden access *raises*
-instead of rendering empty, dunder names are refused on every object, JSON maps
-prefer their keys over dict methods (``Payload.items`` is the payload's key), and
-calls, operators and printed values are size-checked and charged to the render.
+text, not HTML) and ``TracedUndefined`` (missing values and deep missing chains
+render ``""``, as upstream, and are recorded while a caller tracks them). Unlike
+the stock sandbox, forbidden access *raises* instead of rendering empty, dunder
+names are refused on every object, JSON maps prefer their keys over dict methods
+(``Payload.items`` is the payload's key), and calls, operators and printed values
+are size-checked and charged to the render.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 from typing import Any
 
-from jinja2 import ChainableUndefined
 from jinja2 import Undefined
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Context
@@ -39,6 +39,8 @@ from templates.guards import safe_range
 from templates.limits import charge
 from templates.limits import check_deadline
 from templates.limits import check_size
+from templates.undefined import TracedUndefined
+from templates.undefined import excusing
 from templates.values import to_text
 
 
@@ -68,6 +70,11 @@ def _is_dunder(name: Any) -> bool:
     return isinstance(name, str) and name[:2] == "__"
 
 
+#: Filters and tests whose purpose is to handle a missing value.
+_HANDLES_UNDEFINED_FILTERS = ("default", "d")
+_HANDLES_UNDEFINED_TESTS = ("defined", "undefined")
+
+
 class Sandbox(ImmutableSandboxedEnvironment):
     """The one Jinja2 environment templates run in."""
 
@@ -76,7 +83,7 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def __init__(self) -> None:
         super().__init__(
             autoescape=False,
-            undefined=ChainableUndefined,
+            undefined=TracedUndefined,
             finalize=finalize,
             keep_trailing_newline=True,  # pongo2 keeps it; shell inputs need it
             extensions=["jinja2.ext.loopcontrols"],
@@ -91,7 +98,16 @@ class Sandbox(ImmutableSandboxedEnvironment):
         }
         self.filters = {name: _charged(f) for name, f in all_filters.items()}
         self.filters.update(INTERNAL_FILTERS)
-        self.tests = {**jinja_builtins.TESTS, **filters.TESTS}
+        tests: dict[str, Any] = {
+            **jinja_builtins.TESTS,
+            **filters.TESTS,
+        }
+        self.tests = tests
+        # A missing value given a default or tested for is not a mistake to report.
+        for name in _HANDLES_UNDEFINED_FILTERS:
+            self.filters[name] = excusing(self.filters[name])
+        for name in _HANDLES_UNDEFINED_TESTS:
+            tests[name] = excusing(tests[name])
         # No lipsum, cycler or joiner: pongo2 has none and they only add surface.
         self.globals = {
             "range": safe_range,

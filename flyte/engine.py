@@ -37,6 +37,7 @@ from flyte.store.events import EventRecord
 from flyte.store.events import EventStatus
 from templates import TemplateEngine
 from templates import TemplateError
+from templates import tracking_undefined
 
 logger = logging.getLogger(__name__)
 
@@ -168,17 +169,26 @@ class FlowEngine:
         correlation_id: str,
     ) -> StepOutcome:
         """Context, event labels, criteria, then command, in upstream's order."""
-        try:
-            built = self._build_action(
-                flow, step, event, parent_context, correlation_id
-            )
-        except TemplateError as ex:
-            return StepOutcome(step.id, StepStatus.ERROR, reason=str(ex))
+        with tracking_undefined() as undefined:
+            try:
+                built: Action | Skip | TemplateError = self._build_action(
+                    flow, step, event, parent_context, correlation_id
+                )
+            except TemplateError as ex:
+                built = ex
+        warnings = tuple(undefined_warning(name) for name in undefined.names())
+        if isinstance(built, TemplateError):
+            return StepOutcome(step.id, StepStatus.ERROR, str(built), None, warnings)
+        if warnings and (flow.strict or step.strict):
+            reason = strict_error(undefined.names())
+            return StepOutcome(step.id, StepStatus.ERROR, reason, None, warnings)
         if isinstance(built, Skip):
-            return StepOutcome(step.id, StepStatus.SKIPPED, reason=built.reason)
+            return StepOutcome(
+                step.id, StepStatus.SKIPPED, built.reason, None, warnings
+            )
         created = self._stores.actions.insert(built)
         reason = "" if created else "its action already existed in this correlation"
-        return StepOutcome(step.id, StepStatus.FIRED, reason=reason, action_id=built.id)
+        return StepOutcome(step.id, StepStatus.FIRED, reason, built.id, warnings)
 
     def _build_action(
         self,
@@ -225,6 +235,18 @@ class FlowEngine:
             key: self._templates.render(value, variables, self._functions)
             for key, value in templates.items()
         }
+
+
+def undefined_warning(name: str) -> str:
+    """The warning for one undefined value a step's templates touched."""
+    return f'{name} is undefined (rendered as "")'
+
+
+def strict_error(names: tuple[str, ...]) -> str:
+    """The reason a strict step fails: every undefined value it touched."""
+    listed = ", ".join(names)
+    noun = "value" if len(names) == 1 else "values"
+    return f"strict: undefined {noun} in the step's templates: {listed}"
 
 
 def _listens_to(step: Step, event: Event) -> bool:

@@ -64,6 +64,8 @@ class Step:
     depends_on: tuple[str, ...] = ()
     context: Mapping[str, str] = field(default_factory=dict)
     criteria: str = ""
+    #: An undefined name in this step's templates is a step error, not ``""``.
+    strict: bool = False
 
     @property
     def is_trigger(self) -> bool:
@@ -81,6 +83,8 @@ class Step:
         if self.criteria:
             body["criteria"] = self.criteria
         body["command"] = self.command.to_dict()
+        if self.strict:
+            body["strict"] = True
         return body
 
     @classmethod
@@ -101,6 +105,7 @@ class Step:
             depends_on=tuple(data.get("dependsOn") or ()),
             context=data.get("context") or {},
             criteria=data.get("criteria") or "",
+            strict=bool(data.get("strict")),
         )
 
     def templates(self) -> Iterator[tuple[str, str]]:
@@ -124,12 +129,16 @@ class Flow:
     steps: tuple[Step, ...]
     description: str = ""
     uuid: str = ""
+    #: Every step strict: an undefined name in a template is a step error.
+    strict: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """Upstream's JSON; ``uuid`` is internal, as upstream."""
         body: dict[str, Any] = {"name": self.name}
         if self.description:
             body["description"] = self.description
+        if self.strict:
+            body["strict"] = True
         if self.steps:
             body["steps"] = [step.to_dict() for step in self.steps]
         return body
@@ -142,6 +151,7 @@ class Flow:
             description=data.get("description") or "",
             steps=tuple(Step.from_dict(step) for step in data.get("steps") or ()),
             uuid=uuid,
+            strict=bool(data.get("strict")),
         )
 
     def trigger_keys(self) -> list[str]:

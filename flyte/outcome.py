@@ -31,20 +31,26 @@ class OutcomeKind(StrEnum):
 
 @dataclass(frozen=True)
 class StepOutcome:
-    """One candidate step: fired (with its action), skipped or failed, and why."""
+    """One candidate step: fired (with its action), skipped or failed, and why.
+
+    ``warnings`` name the undefined values its templates touched (rendered ``""``).
+    """
 
     step_id: str
     status: StepStatus
     reason: str = ""
     action_id: str | None = None
+    warnings: tuple[str, ...] = ()
 
     def to_document(self) -> dict[str, Any]:
-        """The stored shape: empty ``reason`` and missing ``actionId`` left out."""
+        """The stored shape: empty ``reason``, ``warnings``, ``actionId`` left out."""
         doc: dict[str, Any] = {"id": self.step_id, "status": self.status.value}
         if self.reason:
             doc["reason"] = self.reason
         if self.action_id is not None:
             doc["actionId"] = self.action_id
+        if self.warnings:
+            doc["warnings"] = list(self.warnings)
         return doc
 
     @classmethod
@@ -55,6 +61,7 @@ class StepOutcome:
             status=StepStatus(doc["status"]),
             reason=doc.get("reason", ""),
             action_id=doc.get("actionId"),
+            warnings=tuple(doc.get("warnings") or ()),
         )
 
     def to_json(self) -> dict[str, Any]:

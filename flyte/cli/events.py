@@ -196,7 +196,16 @@ def _flow_verdict(flow: dict[str, Any], steps: list[dict[str, Any]]) -> str:
 
 
 def _step_verdict(step: dict[str, Any]) -> str:
-    """``fired (action ID)``, ``skipped (why)`` or ``failed (the error)``."""
+    """``fired (action ID)``, ``skipped (why)`` or ``failed (the error)``.
+
+    Then one ``warning:`` line per undefined value the step's templates touched.
+    """
+    return _status_verdict(step) + "".join(
+        f"\n    warning: {warning}" for warning in step.get("warnings") or ()
+    )
+
+
+def _status_verdict(step: dict[str, Any]) -> str:
     status = step.get("status")
     reason = step.get("reason")
     if status == "fired":

@@ -125,3 +125,24 @@ def test_an_unknown_status_or_kind_is_refused() -> None:
         StepOutcome.from_document({"id": "a", "status": "maybe"})
     with pytest.raises(ValueError):
         FlowOutcome.from_document({**STORED_BEFORE[0][1], "kind": "resumed"})
+
+
+WARNED = StepOutcome(
+    "e",
+    StepStatus.FIRED,
+    action_id="act3",
+    warnings=('Event.Payload.user is undefined (rendered as "")',),
+)
+
+
+def test_warnings_are_stored_and_shown_last_only_when_there_are_some() -> None:
+    doc = {
+        "id": "e",
+        "status": "fired",
+        "actionId": "act3",
+        "warnings": ['Event.Payload.user is undefined (rendered as "")'],
+    }
+    assert WARNED.to_document() == doc
+    assert list(WARNED.to_json()) == list(doc)
+    assert "warnings" not in FIRED.to_document()
+    assert StepOutcome.from_document(doc) == WARNED

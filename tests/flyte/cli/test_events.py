@@ -270,3 +270,54 @@ def test_send_wait_says_a_step_failed_with_its_error(
     assert run.code == 0, run.err
     assert "flow broken: nothing fired, correlation " in run.out
     assert "  add: failed (" in run.out
+
+
+GREET_FLOW = (
+    "name: greet\n"
+    "{strict}"
+    "steps:\n"
+    "- id: greet\n"
+    "  event: {{packName: Bot, name: Said}}\n"
+    "  command:\n"
+    "    packName: Bot\n"
+    "    name: Say\n"
+    '    input: "Hello, {{{{ Event.Payload.user.name.first|upper }}}}!"\n'
+)
+
+
+def test_send_wait_prints_a_warning_for_an_undefined_name(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a flow whose input reaches Event.Payload.user.name.first
+    flow = tmp_path / "greet.yaml"
+    flow.write_text(GREET_FLOW.format(strict=""))
+    assert flyte(capsys, live_api, "flows", "apply", str(flow)).code == 0
+    # When an event without user is sent and waited for
+    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"a": 1}')
+    run = flyte(capsys, live_api, *args, "--wait", "20")
+    # Then the step fired, and the undefined value is named under it
+    assert run.code == 0, run.err
+    assert "  greet: fired (action " in run.out
+    assert (
+        '\n    warning: Event.Payload.user.name.first is undefined (rendered as "")\n'
+        in run.out
+    )
+
+
+def test_send_wait_says_a_strict_step_failed_naming_the_undefined_name(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given the same flow, strict
+    flow = tmp_path / "greet.yaml"
+    flow.write_text(GREET_FLOW.format(strict="strict: true\n"))
+    assert flyte(capsys, live_api, "flows", "apply", str(flow)).code == 0
+    # When an event without user is sent and waited for
+    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"a": 1}')
+    run = flyte(capsys, live_api, *args, "--wait", "20")
+    # Then the step failed with an error naming the value
+    assert run.code == 0, run.err
+    assert "flow greet: nothing fired, correlation " in run.out
+    assert (
+        "  greet: failed (strict: undefined value in the step's templates:"
+        " Event.Payload.user.name.first)\n"
+    ) in run.out

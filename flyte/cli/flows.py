@@ -64,9 +64,15 @@ def flow_files(paths: list[str]) -> list[Path]:
         elif path.is_file() and path.suffix.lower() in CONTENT_TYPES:
             files.append(path)
         else:
-            problem = f"not a directory or a .yaml, .yml or .json file: {raw}"
-            raise ValidationError("flow file", [Problem("FILE", problem)])
+            raise ValidationError("flow file", [Problem("FILE", _not_a_flow(path))])
     return files
+
+
+def _not_a_flow(path: Path) -> str:
+    """Why ``path`` cannot be applied: missing, or not a flow file."""
+    if not path.exists():
+        return f"no such file or directory: {path}"
+    return f"not a directory or a .yaml, .yml or .json file: {path}"
 
 
 def _is_flow_file(path: Path) -> bool:

@@ -77,6 +77,25 @@ def test_apply_of_a_path_that_is_not_a_flow_file_exits_2_and_sends_nothing(
     assert httpx.get(f"{live_api}/v1/flows").json()["flows"] == []
 
 
+def test_apply_of_a_missing_file_says_it_does_not_exist(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "deploy_echo.yaml"
+    run = flyte(capsys, live_api, "flows", "apply", str(missing))
+    assert run.code == 2
+    assert f"no such file or directory: {missing}" in run.err
+
+
+def test_apply_of_a_file_that_is_no_flow_file_says_which_kinds_it_takes(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("hello")
+    run = flyte(capsys, live_api, "flows", "apply", str(notes))
+    assert run.code == 2
+    assert "not a directory or a .yaml, .yml or .json file" in run.err
+
+
 def test_list_shows_a_table_of_names_and_descriptions(
     live_api: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

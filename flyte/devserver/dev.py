@@ -14,8 +14,10 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from honcho.manager import Manager
+from honcho.printer import Printer
 
 from flyte.config import Settings
 from flyte.devserver.embedded import can_listen
@@ -53,7 +55,7 @@ def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
         return 1
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
-    manager = Manager()
+    manager = Manager(Printer(PipeSafeOutput(sys.stdout)))
     env = _child_environment(environ)
     if not environ.get("FLYTE_MGO_HOST"):
         port = _choose_port(options.mongo_port, DEFAULT_MONGO_PORT)
@@ -72,6 +74,40 @@ def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
     manager.loop()
     # Stopping on Ctrl-C or SIGTERM is the normal way out of a dev session.
     return 0 if manager.returncode in (None, 0, 130, 143) else int(manager.returncode)
+
+
+class PipeSafeOutput:
+    """stdout that stays quiet once its reader is gone, instead of raising.
+
+    In ``flyte dev | tee log`` Ctrl-C stops ``tee`` too; the shutdown messages
+    then met a broken pipe, the error ended honcho's stop handler half way, and
+    every process kept running.
+    """
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._broken = False
+
+    def write(self, text: str) -> int:
+        """Write ``text``, or drop it when the reader has gone."""
+        if not self._broken:
+            try:
+                self._stream.write(text)
+            except BrokenPipeError:
+                self._broken = True
+        return len(text)
+
+    def flush(self) -> None:
+        """Flush, unless the reader has gone."""
+        if not self._broken:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._broken = True
+
+    def isatty(self) -> bool:
+        """Whether the stream is a terminal (honcho colours its lines then)."""
+        return self._stream.isatty()
 
 
 def port_in_use(port: int) -> str:

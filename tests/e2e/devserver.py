@@ -18,7 +18,10 @@ HEALTHY_WITHIN = 15.0
 STOP_WITHIN = 20.0
 
 
-def start_dev(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_dev(
+    data_dir: Path, port: int, *, into_pipe: bool = False
+) -> subprocess.Popen[bytes]:
+    """``flyte dev`` on ``port``, its output in ``data_dir/dev.out`` or a pipe."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
     }
@@ -30,7 +33,7 @@ def start_dev(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             command,
             env=env,
-            stdout=log,
+            stdout=subprocess.PIPE if into_pipe else log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -73,6 +73,32 @@ def test_flyte_dev_serves_packs_and_leaves_no_process_behind(
     assert code == 0, (tmp_path / "dev.out").read_text()[-3000:]
 
 
+@pytest.mark.slow
+def test_ctrl_c_stops_everything_when_the_output_reader_has_gone(
+    tmp_path: Path,
+) -> None:
+    # Given `flyte dev | tee log`, healthy
+    port = free_port()
+    dev = start_dev(tmp_path, port, into_pipe=True)
+    assert dev.stdout is not None
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", dev)
+        processes = psutil.Process(dev.pid).children(recursive=True)
+        # When Ctrl-C stops tee too, so the shutdown messages meet a closed pipe
+        dev.stdout.close()
+        os.kill(dev.pid, signal.SIGINT)
+        dev.wait(timeout=STOP_WITHIN)
+    finally:
+        if dev.poll() is None:
+            os.killpg(dev.pid, signal.SIGKILL)
+    # Then every process it started is gone all the same
+    gone, alive = psutil.wait_procs(processes, timeout=5)
+    left_behind = [p.pid for p in alive]
+    for process in alive:
+        process.kill()
+    assert left_behind == [], f"left behind: {left_behind}"
+
+
 def test_flyte_dev_on_a_taken_port_says_so_in_one_line_and_starts_nothing(
     tmp_path: Path,
 ) -> None:

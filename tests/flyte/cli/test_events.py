@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from tests.flyte.cli.cli import FLOWS
+from tests.flyte.cli.cli import Run
 from tests.flyte.cli.cli import flyte
 
 #: The one-step flow that fires on MessageSender's SendMessage starting "deploy".
@@ -285,16 +286,23 @@ GREET_FLOW = (
 )
 
 
+def send_greet_without_user(
+    capsys: pytest.CaptureFixture[str], api: str, flow_dir: Path, strict: str
+) -> Run:
+    """Apply GREET_FLOW, then send an event without ``user`` and wait for it."""
+    flow = flow_dir / "greet.yaml"
+    flow.write_text(GREET_FLOW.format(strict=strict))
+    assert flyte(capsys, api, "flows", "apply", str(flow)).code == 0
+    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"a": 1}')
+    return flyte(capsys, api, *args, "--wait", "20")
+
+
 def test_send_wait_prints_a_warning_for_an_undefined_name(
     live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # Given a flow whose input reaches Event.Payload.user.name.first
-    flow = tmp_path / "greet.yaml"
-    flow.write_text(GREET_FLOW.format(strict=""))
-    assert flyte(capsys, live_api, "flows", "apply", str(flow)).code == 0
     # When an event without user is sent and waited for
-    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"a": 1}')
-    run = flyte(capsys, live_api, *args, "--wait", "20")
+    run = send_greet_without_user(capsys, live_api, tmp_path, strict="")
     # Then the step fired, and the undefined value is named under it
     assert run.code == 0, run.err
     assert "  greet: fired (action " in run.out
@@ -308,12 +316,8 @@ def test_send_wait_says_a_strict_step_failed_naming_the_undefined_name(
     live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     # Given the same flow, strict
-    flow = tmp_path / "greet.yaml"
-    flow.write_text(GREET_FLOW.format(strict="strict: true\n"))
-    assert flyte(capsys, live_api, "flows", "apply", str(flow)).code == 0
     # When an event without user is sent and waited for
-    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"a": 1}')
-    run = flyte(capsys, live_api, *args, "--wait", "20")
+    run = send_greet_without_user(capsys, live_api, tmp_path, "strict: true\n")
     # Then the step failed with an error naming the value
     assert run.code == 0, run.err
     assert "flow greet: nothing fired, correlation " in run.out

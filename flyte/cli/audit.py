@@ -119,6 +119,8 @@ def print_execution(execution: dict[str, Any]) -> None:
     print("\nevaluations")
     for evaluation in execution.get("evaluations") or []:
         print("  " + _evaluation_text(evaluation))
+        for warning in evaluation.get("warnings") or ():
+            print(f"    warning: {warning}")
 
 
 def _print_action(step: str, action: dict[str, Any]) -> None:

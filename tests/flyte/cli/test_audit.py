@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from flyte.cli import build_parser
 from flyte.cli.audit import query
 from tests.flyte.cli.cli import FLOWS
 from tests.flyte.cli.cli import flyte
+from tests.flyte.cli.cli import send_greet_without_user
 
 
 @pytest.fixture
@@ -107,6 +109,22 @@ def test_show_prints_the_flow_its_actions_and_evaluations(
     assert "trigger      SendMessage from MessageSender at " in run.out
     assert "  echo: Shell on Shell, NEW (action " in run.out
     assert "  echo: fired on SendMessage (event " in run.out
+
+
+def test_show_prints_the_warnings_of_an_evaluation(
+    live_api: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given an execution whose step touched an undefined value
+    sent = send_greet_without_user(capsys, live_api, tmp_path, strict="")
+    correlation_id = sent.out.split("correlation ")[1].split()[0]
+    # When its audit is shown
+    run = flyte(capsys, live_api, "audit", "show", correlation_id)
+    # Then the warning stands under the step's evaluation
+    assert run.code == 0, run.err
+    assert ("  greet: fired on Said (event ") in run.out
+    assert (
+        '\n    warning: Event.Payload.user.name.first is undefined (rendered as "")\n'
+    ) in run.out
 
 
 def test_show_json_is_the_apis_document(

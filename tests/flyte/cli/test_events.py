@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from tests.flyte.cli.cli import FLOWS
-from tests.flyte.cli.cli import Run
 from tests.flyte.cli.cli import flyte
+from tests.flyte.cli.cli import send_greet_without_user
 
 #: The one-step flow that fires on MessageSender's SendMessage starting "deploy".
 DEPLOY_ECHO = str(FLOWS / "echo_with_criteria.yaml")
@@ -271,30 +271,6 @@ def test_send_wait_says_a_step_failed_with_its_error(
     assert run.code == 0, run.err
     assert "flow broken: nothing fired, correlation " in run.out
     assert "  add: failed (" in run.out
-
-
-GREET_FLOW = (
-    "name: greet\n"
-    "{strict}"
-    "steps:\n"
-    "- id: greet\n"
-    "  event: {{packName: Bot, name: Said}}\n"
-    "  command:\n"
-    "    packName: Bot\n"
-    "    name: Say\n"
-    '    input: "Hello, {{{{ Event.Payload.user.name.first|upper }}}}!"\n'
-)
-
-
-def send_greet_without_user(
-    capsys: pytest.CaptureFixture[str], api: str, flow_dir: Path, strict: str
-) -> Run:
-    """Apply GREET_FLOW, then send an event without ``user`` and wait for it."""
-    flow = flow_dir / "greet.yaml"
-    flow.write_text(GREET_FLOW.format(strict=strict))
-    assert flyte(capsys, api, "flows", "apply", str(flow)).code == 0
-    args = ("events", "send", "Bot", "Said", "--register", "--payload", '{"a": 1}')
-    return flyte(capsys, api, *args, "--wait", "20")
 
 
 def test_send_wait_prints_a_warning_for_an_undefined_name(

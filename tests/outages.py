@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,23 +42,33 @@ class OwnServer(Server):
 @contextmanager
 def own_redis(data_dir: Path) -> Iterator[OwnServer]:
     """A fresh redis-server; its ``url`` names database 0."""
-    port = free_port()
-    command = redis_command(data_dir / "own-redis", port)
-    url = f"redis://127.0.0.1:{port}/0"
-    server = OwnServer("redis", command, port, data_dir / "own-redis.out", url)
-    try:
-        yield server
-    finally:
-        server.close()
+    with _own("redis", redis_command, "redis://127.0.0.1:{port}/0", data_dir) as own:
+        yield own
 
 
 @contextmanager
 def own_mongo(data_dir: Path) -> Iterator[OwnServer]:
     """A fresh nx-27017; its ``url`` is the MongoDB URI."""
+    with _own("mongo", mongo_command, "mongodb://127.0.0.1:{port}/", data_dir) as own:
+        yield own
+
+
+@contextmanager
+def _own(
+    name: str,
+    command: Callable[[Path, int], list[str]],
+    url: str,
+    data_dir: Path,
+) -> Iterator[OwnServer]:
+    """Start ``command`` on a free port in ``data_dir/own-NAME``; close it after."""
     port = free_port()
-    command = mongo_command(data_dir / "own-mongo", port)
-    url = f"mongodb://127.0.0.1:{port}/"
-    server = OwnServer("mongo", command, port, data_dir / "own-mongo.out", url)
+    server = OwnServer(
+        name,
+        command(data_dir / f"own-{name}", port),
+        port,
+        data_dir / f"own-{name}.out",
+        url.format(port=port),
+    )
     try:
         yield server
     finally:

@@ -51,6 +51,7 @@ from flyte.health import mongo_check
 from flyte.health import redis_check
 from flyte.logging import configure_logging
 from flyte.queue import WorkQueue
+from flyte.queue_inspection import QueueInspector
 from flyte.runtime import Leases
 from flyte.runtime import PackRuntime
 from flyte.store import Stores
@@ -75,6 +76,8 @@ class Dependencies:
     check_syntax: SyntaxCheck | None = None
     #: Policy and token verifier; built from settings when auth is on and not given.
     auth: Auth | None = None
+    #: Reads and repairs the broker's queues; None: no queue view.
+    queues: QueueInspector | None = None
 
 
 def create_app(

@@ -2,6 +2,7 @@
 
 Waitress has no TLS; cheroot (CherryPy's pure-Python, thread-pool WSGI server)
 has a built-in ``ssl`` adapter, so TLS needs no proxy and works on every OS.
+Both serve the app behind the same trusted-proxy filter (api/proxies.py).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import waitress
 from cheroot import wsgi
 from cheroot.ssl.builtin import BuiltinSSLAdapter
 
+from api.proxies import honour_trusted_proxies
 from flyte.config import Settings
 from flyte.errors import ConfigError
 
@@ -34,11 +36,14 @@ def serve(app: Any, settings: Settings) -> None:
         return
     logger.info("Flyte API listening on http://%s:%d", *_host_port(settings))
     waitress.serve(
-        app,
+        honour_trusted_proxies(app, settings.trusted_proxies),
         host=settings.bind,
         port=settings.port,
         threads=settings.web_threads,
         ident="flyte",
+        # Waitress would drop X-Forwarded-* (its trusted_proxy takes one address,
+        # not networks); honour_trusted_proxies applies FLYTE_TRUSTED_PROXIES.
+        clear_untrusted_proxy_headers=False,
         _quiet=True,
     )
 
@@ -51,7 +56,7 @@ def tls_server(app: Any, settings: Settings) -> wsgi.Server:
     assert settings.tls_cert_path and settings.tls_key_path  # tls_enabled
     server = wsgi.Server(
         _host_port(settings),
-        app,
+        honour_trusted_proxies(app, settings.trusted_proxies),
         numthreads=settings.web_threads,
         server_name="flyte",
     )

@@ -7,6 +7,7 @@ documents a silent fallback to the default.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -26,6 +27,9 @@ DEFAULT_BIND = "0.0.0.0"
 DEFAULT_MGO_HOST = "localhost:27017"
 DEFAULT_DATABASE = "flyte"
 DEFAULT_REDIS_URL = "redis://localhost:6379/0"
+#: URL schemes of FLYTE_BROKER_URL that select RabbitMQ, and Redis.
+AMQP_SCHEMES = ("amqp://", "amqps://")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 DEFAULT_LOG_LEVEL = "INFO"
 #: How long a Mongo call waits for a server before failing (so /health stays fast).
 DEFAULT_MGO_TIMEOUT_MS = 5000
@@ -67,6 +71,9 @@ DEFAULT_MAX_BODY_BYTES = 1_000_000
 DEFAULT_MAX_JSON_DEPTH = 64
 DEFAULT_MAX_FLOW_STEPS = 1000
 DEFAULT_MAX_LABELS = 64
+#: Peers whose X-Forwarded-Proto/-Host and X-Flyte-Host count: everyone, as
+#: upstream (which reads them from every request).
+DEFAULT_TRUSTED_PROXIES = ("*",)
 
 #: zerolog level names (upstream) mapped to Python logging levels.
 _LOG_LEVELS = {
@@ -96,6 +103,8 @@ class Settings:
     mongo_database: str = DEFAULT_DATABASE
     mongo_timeout_ms: int = DEFAULT_MGO_TIMEOUT_MS
     redis_url: str = DEFAULT_REDIS_URL
+    #: The Dramatiq broker (amqp:// or redis://); ``None``: the Redis of ``redis_url``.
+    broker_url: str | None = None
     log_level: str = DEFAULT_LOG_LEVEL
     web_threads: int = DEFAULT_WEB_THREADS
     tls_cert_path: str | None = None
@@ -122,6 +131,7 @@ class Settings:
     auth_policy_path: str | None = None
     oidc_issuer_url: str | None = None
     oidc_client_id: str | None = None
+    trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
 
     @property
     def auth_enabled(self) -> bool:
@@ -129,6 +139,16 @@ class Settings:
         return bool(
             self.auth_policy_path and self.oidc_issuer_url and self.oidc_client_id
         )
+
+    @property
+    def broker(self) -> str:
+        """The URL of the Dramatiq broker: ``FLYTE_BROKER_URL``, else ``REDIS_URL``."""
+        return self.broker_url or self.redis_url
+
+    @property
+    def uses_rabbitmq(self) -> bool:
+        """True when the broker is RabbitMQ (an ``amqp://`` or ``amqps://`` URL)."""
+        return self.broker.startswith(AMQP_SCHEMES)
 
     @property
     def tls_enabled(self) -> bool:
@@ -150,6 +170,7 @@ class Settings:
             mongo_timeout_ms=_int(environ, "FLYTE_MGO_TIMEOUT_MS", 1, None)
             or DEFAULT_MGO_TIMEOUT_MS,
             redis_url=_redis_url(environ),
+            broker_url=_broker_url(environ),
             log_level=_log_level(environ.get("LOGLEVEL", "")),
             web_threads=_int(environ, "FLYTE_WEB_THREADS", 1, 1024)
             or DEFAULT_WEB_THREADS,
@@ -215,6 +236,7 @@ class Settings:
             oidc_issuer_url=environ.get("FLYTE_OIDC_ISSUER_URL", "").strip() or None,
             oidc_client_id=environ.get("FLYTE_OIDC_ISSUER_CLIENT_ID", "").strip()
             or None,
+            trusted_proxies=_trusted_proxies(environ),
         )
 
 
@@ -269,6 +291,16 @@ def _redis_url(environ: Mapping[str, str]) -> str:
     return url
 
 
+def _broker_url(environ: Mapping[str, str]) -> str | None:
+    url = environ.get("FLYTE_BROKER_URL", "").strip() or None
+    if url and not url.startswith((*AMQP_SCHEMES, *REDIS_SCHEMES)):
+        raise ConfigError(
+            "FLYTE_BROKER_URL",
+            f"{url!r} is not an amqp://, amqps://, redis://, rediss:// or unix:// URL",
+        )
+    return url
+
+
 def _log_level(raw: str) -> str:
     """Upstream treats an unknown level as info."""
     return _LOG_LEVELS.get(raw.strip().lower(), DEFAULT_LOG_LEVEL)
@@ -287,6 +319,27 @@ def _tls_paths(environ: Mapping[str, str]) -> tuple[str | None, str | None]:
             raise ConfigError(name, f"file {path!r} does not exist")
         paths.append(path)
     return paths[0], paths[1]
+
+
+def _trusted_proxies(environ: Mapping[str, str]) -> tuple[str, ...]:
+    """``*``, ``none``, or comma-separated IP addresses and CIDR networks."""
+    raw = environ.get("FLYTE_TRUSTED_PROXIES", "").strip()
+    if not raw:
+        return DEFAULT_TRUSTED_PROXIES
+    if raw.lower() == "none":
+        return ()
+    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError as ex:
+            raise ConfigError(
+                "FLYTE_TRUSTED_PROXIES",
+                f"{entry!r} is not *, an IP address or a CIDR network",
+            ) from ex
+    return entries
 
 
 def _existing_file(environ: Mapping[str, str], name: str) -> str | None:

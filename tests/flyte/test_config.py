@@ -196,3 +196,18 @@ def test_a_repair_interval_outside_1_to_3600_names_the_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
+
+
+def test_proxy_headers_are_trusted_from_everyone_unless_configured() -> None:
+    assert Settings.from_env({}).trusted_proxies == ("*",)
+    assert Settings.from_env({"FLYTE_TRUSTED_PROXIES": "none"}).trusted_proxies == ()
+    settings = Settings.from_env(
+        {"FLYTE_TRUSTED_PROXIES": " 10.0.0.0/8, 127.0.0.1 ,fd00::/8"}
+    )
+    assert settings.trusted_proxies == ("10.0.0.0/8", "127.0.0.1", "fd00::/8")
+
+
+@pytest.mark.parametrize("value", ["10.0.0.0/33", "proxy.local", "10.0.0.1,nope"])
+def test_a_trusted_proxy_that_is_no_address_names_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="FLYTE_TRUSTED_PROXIES"):
+        Settings.from_env({"FLYTE_TRUSTED_PROXIES": value})

@@ -1,0 +1,175 @@
+"""Behind a proxy: the real ``python -m api`` builds links from X-Forwarded-*.
+
+Waitress (HTTP) and cheroot (HTTPS) both run here, as the web process runs them,
+because ``falcon.testing`` never passes a request through either server.
+"""
+
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import json
+import os
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from pymongo.database import Database
+
+from flyte.config import Settings
+from flyte.devserver.embedded import free_port
+from tests.servers import with_database
+
+HEALTHY_WITHIN = 15.0
+PROXIED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "flyte.example.com"}
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Web:
+    """A running ``python -m api``: its own base URL and a client TLS context."""
+
+    base: str
+    context: ssl.SSLContext | None
+
+    def links(self, path: str, headers: dict[str, str]) -> list[str]:
+        """The hrefs of the links in the JSON at ``path``."""
+        request = urllib.request.Request(self.base + path, headers=headers)
+        with urllib.request.urlopen(request, context=self.context, timeout=5) as resp:
+            body: dict[str, Any] = json.load(resp)
+        return [link["href"] for link in body["links"]]
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, as PEM files in ``folder``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+@pytest.fixture
+def start_web(
+    settings: Settings, db: Database[dict[str, Any]], tmp_path: Path
+) -> Iterator[Any]:
+    """Starts ``python -m api`` with extra env (and TLS on request); stops it after."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(tls: bool = False, **extra: str) -> Web:
+        port = free_port()
+        env = {
+            **{k: v for k, v in os.environ.items() if k != "FLYTE_TRUSTED_PROXIES"},
+            "FLYTE_MGO_HOST": with_database(settings.mongo_uri, db.name),
+            "REDIS_URL": settings.redis_url,
+            "FLYTE_BIND": "127.0.0.1",
+            "FLYTE_PORT": str(port),
+            **extra,
+        }
+        context = None
+        if tls:
+            cert, key = self_signed(tmp_path)
+            env.update(FLYTE_TLS_CERT_PATH=str(cert), FLYTE_TLS_KEY_PATH=str(key))
+            context = ssl.create_default_context(cafile=str(cert))
+        log = tmp_path / f"api-{port}.out"
+        with log.open("wb") as out:
+            web = subprocess.Popen(
+                [sys.executable, "-m", "api"], env=env, stdout=out, stderr=out
+            )
+        started.append(web)
+        scheme = "https" if tls else "http"
+        return wait_healthy(Web(f"{scheme}://127.0.0.1:{port}", context), web, log)
+
+    yield start
+    for web in started:
+        web.terminate()
+        web.wait(10)
+
+
+def wait_healthy(web: Web, process: subprocess.Popen[bytes], log: Path) -> Web:
+    deadline = time.monotonic() + HEALTHY_WITHIN
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(log.read_text())
+        try:
+            request = urllib.request.Request(web.base + "/health")
+            with urllib.request.urlopen(request, context=web.context, timeout=1):
+                return web
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"/health did not answer within {HEALTHY_WITHIN} s")
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["waitress", "cheroot-tls"])
+def test_links_follow_the_proxy_by_default(start_web: Any, tls: bool) -> None:
+    # Given the web process with no FLYTE_TRUSTED_PROXIES (upstream trusts all)
+    web = start_web(tls=tls)
+    # When a proxy forwards a request for https://flyte.example.com
+    hrefs = web.links("/v1", PROXIED)
+    # Then every link points at the proxy's scheme and host
+    assert hrefs
+    assert all(href.startswith("https://flyte.example.com/") for href in hrefs)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["waitress", "cheroot-tls"])
+def test_links_follow_a_proxy_in_a_trusted_network(start_web: Any, tls: bool) -> None:
+    web = start_web(tls=tls, FLYTE_TRUSTED_PROXIES="10.0.0.0/8, 127.0.0.0/8")
+    hrefs = web.links("/v1/packs", {**PROXIED, "X-Forwarded-Proto": "http"})
+    assert hrefs
+    assert all(href.startswith("http://flyte.example.com/") for href in hrefs)
+
+
+@pytest.mark.parametrize("tls", [False, True], ids=["waitress", "cheroot-tls"])
+def test_links_ignore_proxy_headers_from_an_untrusted_peer(
+    start_web: Any, tls: bool
+) -> None:
+    # Given a web process that trusts only proxies in 10.0.0.0/8
+    web = start_web(tls=tls, FLYTE_TRUSTED_PROXIES="10.0.0.0/8")
+    # When a client on 127.0.0.1 sends proxy headers, X-Flyte-Host too
+    hrefs = web.links("/v1", {**PROXIED, "X-Flyte-Host": "evil.example.com"})
+    # Then the links point at the address the client used
+    assert hrefs
+    assert all(href.startswith(web.base + "/") for href in hrefs)
+
+
+def test_x_flyte_host_wins_over_x_forwarded_host(start_web: Any) -> None:
+    web = start_web(FLYTE_TRUSTED_PROXIES="127.0.0.1")
+    hrefs = web.links("/v1", {**PROXIED, "X-Flyte-Host": "flyte.internal:9"})
+    assert all(href.startswith("https://flyte.internal:9/") for href in hrefs)

@@ -40,6 +40,7 @@ from flyte.templating import build_engine
 from flyte.templating import template_functions
 from tests.oidc import Issuer
 from tests.servers import start_mongo
+from tests.rabbitmq import session_vhost
 from tests.servers import start_redis
 from workers.actors import declare_actors
 from workers.broker import build_broker
@@ -112,6 +113,22 @@ def session_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setti
 
 
 @pytest.fixture
+@pytest.fixture(scope="session")
+def rabbitmq_url() -> Iterator[str]:
+    """A RabbitMQ virtual host of this session's own; skips when none answers."""
+    with session_vhost() as url:
+        yield url
+
+
+@pytest.fixture(params=["redis", "rabbitmq"])
+def broker_url(request: pytest.FixtureRequest, session_settings: Settings) -> str:
+    """Each broker in turn: the session's Redis, then RabbitMQ (if reachable)."""
+    if request.param == "redis":
+        return session_settings.redis_url
+    url: str = request.getfixturevalue("rabbitmq_url")
+    return url
+
+
 def settings(session_settings: Settings) -> Settings:
     """Per-test settings with a database name of its own."""
     database = f"test_{uuid.uuid4().hex[:12]}"

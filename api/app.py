@@ -46,9 +46,7 @@ from flyte.clock import utcnow
 from flyte.config import Settings
 from flyte.flow import SyntaxCheck
 from flyte.health import HealthCheck
-from flyte.health import health_redis_client
 from flyte.health import mongo_check
-from flyte.health import redis_check
 from flyte.logging import configure_logging
 from flyte.queue import WorkQueue
 from flyte.queue_inspection import QueueInspector
@@ -60,6 +58,7 @@ from flyte.store import ensure_indexes
 from flyte.store import open_stores
 from flyte.store.retention import Retention
 from flyte.templating import build_engine
+from workers.broker import broker_health_checks
 from workers.broker import build_broker
 from workers.queue import DramatiqQueue
 
@@ -112,8 +111,7 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
     """Connect to the configured MongoDB and Redis and build the app."""
     db = connect(settings)
     ensure_indexes(db, Retention.from_settings(settings))
-    redis_client = health_redis_client(settings.redis_url)
-    checks = {"mongo": mongo_check(db), "redis": redis_check(redis_client)}
+    checks = {"mongo": mongo_check(db), **broker_health_checks(settings)}
     deps = Dependencies(
         stores=open_stores(db),
         # The one place the API learns about Dramatiq.

@@ -83,6 +83,18 @@ def redis_check(
     return within(timeout, ping, "redis")
 
 
+def noted(check: HealthCheck, note: str) -> HealthCheck:
+    """``check``, its failure reason followed by ``note`` (why the service matters)."""
+
+    def annotated() -> None:
+        try:
+            check()
+        except Exception as ex:  # noqa: BLE001 - reported as "down: ..."
+            raise ConnectionError(f"{ex} ({note})") from ex
+
+    return annotated
+
+
 def health_redis_client(
     url: str, timeout: float = CHECK_TIMEOUT_SECONDS
 ) -> redis.Redis:

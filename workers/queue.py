@@ -1,12 +1,18 @@
-"""DramatiqQueue: the WorkQueue the API uses, backed by the Redis broker."""
+"""DramatiqQueue: the WorkQueue the API uses, on either broker (Redis or RabbitMQ)."""
 
 from __future__ import annotations
 
 import dramatiq
 import redis
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
 
 from flyte.errors import Unavailable
 from workers.messages import HANDLE_EVENT
+
+#: What a broker raises when it cannot take a message: Redis's client errors, and
+#: Dramatiq's BrokerConnectionError (RabbitmqBroker wraps pika's errors in it after
+#: its own retries).
+BROKER_ERRORS = (redis.RedisError, dramatiq.errors.BrokerConnectionError)
 
 
 class DramatiqQueue:
@@ -14,10 +20,18 @@ class DramatiqQueue:
 
     def __init__(self, broker: dramatiq.Broker) -> None:
         self._broker = broker
+        self._broker_name = broker_name(broker)
 
     def send_event(self, event_id: str) -> None:
-        """Enqueue the event; a Redis failure becomes ``Unavailable``."""
+        """Enqueue the event; a broker failure becomes ``Unavailable``."""
         try:
             self._broker.enqueue(HANDLE_EVENT.message(event_id))
-        except redis.RedisError as ex:
-            raise Unavailable(f"Redis is unavailable ({type(ex).__name__})") from ex
+        except BROKER_ERRORS as ex:
+            raise Unavailable(
+                f"{self._broker_name} is unavailable ({type(ex).__name__})"
+            ) from ex
+
+
+def broker_name(broker: dramatiq.Broker) -> str:
+    """``RabbitMQ`` or ``Redis``: the service an operator should look at."""
+    return "RabbitMQ" if isinstance(broker, RabbitmqBroker) else "Redis"

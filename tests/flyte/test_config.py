@@ -110,6 +110,21 @@ def test_bad_redis_url_names_the_variable() -> None:
         Settings.from_env({"REDIS_URL": "localhost:6379"})
 
 
+def test_the_broker_is_redis_url_s_unless_flyte_broker_url_names_one() -> None:
+    unset = Settings.from_env({"REDIS_URL": "redis://r:6380/1"})
+    assert (unset.broker, unset.uses_rabbitmq) == ("redis://r:6380/1", False)
+    rabbit = Settings.from_env({"FLYTE_BROKER_URL": "amqp://u:p@mq:5672/flyte"})
+    assert (rabbit.broker, rabbit.uses_rabbitmq) == ("amqp://u:p@mq:5672/flyte", True)
+    other = Settings.from_env({"FLYTE_BROKER_URL": "rediss://q:6380/2"})
+    assert (other.broker, other.uses_rabbitmq) == ("rediss://q:6380/2", False)
+
+
+@pytest.mark.parametrize("value", ["mq:5672", "http://mq:15672/", "kafka://k:9092"])
+def test_a_broker_url_of_another_kind_names_the_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="FLYTE_BROKER_URL"):
+        Settings.from_env({"FLYTE_BROKER_URL": value})
+
+
 def test_ttl_falls_back_to_default_when_not_an_integer() -> None:
     assert (
         Settings.from_env({"FLYTE_TTL_IN_SECONDS": "soon"}).action_ttl_seconds

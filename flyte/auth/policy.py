@@ -42,6 +42,11 @@ class Rule:
         """The pattern split into path segments (without the leading slash)."""
         return self.path.lstrip("/").split("/")
 
+    def allows(self, method: str) -> bool:
+        """True for a method the rule names; HEAD follows GET (a GET without body)."""
+        method = method.upper()
+        return method in self.methods or (method == "HEAD" and "GET" in self.methods)
+
 
 @dataclass(frozen=True)
 class Match:
@@ -62,6 +67,8 @@ class Policy:
 
         Entries with the same path share one route, as in upstream's router;
         a route without ``method`` is no match, even if a looser one has it.
+        A rule that allows GET allows HEAD too (unlike upstream, which answers
+        401; see docs/compatibility.md).
         """
         segments = path.lstrip("/").split("/")
         found = [
@@ -73,7 +80,7 @@ class Policy:
             return None
         best = max(score for score, _, _ in found)
         for score, rule, params in reversed(found):  # a later entry wins
-            if score == best and method.upper() in rule.methods:
+            if score == best and rule.allows(method):
                 return Match(rule, params)
         return None
 

@@ -148,6 +148,32 @@ def test_paths_without_a_policy_are_401_without_a_challenge(
     assert resp.json["status"] == 401
 
 
+def test_a_token_allowed_to_get_a_path_may_head_it(
+    auth_client: testing.TestClient, oidc_issuer: Issuer
+) -> None:
+    token = oidc_issuer.token({"groups": ["dev"]})
+    get = auth_client.simulate_get("/v1/datastore/nope", headers=bearer(token))
+    head = auth_client.simulate_head("/v1/datastore/nope", headers=bearer(token))
+    assert (get.status_code, head.status_code) == (404, 404)  # both past auth
+    assert auth_client.simulate_head("/v1/packs").status_code == 200
+
+
+def test_head_needs_the_claims_of_get(
+    auth_client: testing.TestClient, oidc_issuer: Issuer
+) -> None:
+    token = oidc_issuer.token({"groups": ["packadmin"]})
+    resp = auth_client.simulate_head("/v1/datastore/nope", headers=bearer(token))
+    assert resp.status_code == 401
+
+
+def test_head_is_401_where_the_policy_has_no_get(
+    auth_client: testing.TestClient, oidc_issuer: Issuer
+) -> None:
+    token = oidc_issuer.token({"pack": "foo-pack"})
+    resp = auth_client.simulate_head("/v1/packs/foo-pack/events", headers=bearer(token))
+    assert resp.status_code == 401
+
+
 def test_a_route_without_the_method_is_401(auth_client: testing.TestClient) -> None:
     resp = auth_client.simulate_post("/v1/packs", json=make_pack_body())
     assert resp.status_code == 401

@@ -162,7 +162,8 @@ def test_find_picks_the_closest_route(
         ("GET", "/health"),
         ("POST", "/v1/packs"),  # the route exists, but not for POST
         ("GET", "/v1/packs/foo/events"),
-        ("HEAD", "/v1/datastore/key"),  # omitted methods exclude HEAD
+        ("OPTIONS", "/v1/datastore/key"),  # omitted methods exclude OPTIONS
+        ("HEAD", "/v1/packs/foo/events"),  # HEAD follows GET only
         ("GET", "/v1/datastore"),  # * needs at least one more segment
         ("DELETE", "/v1/flows/a/b/c"),
     ],
@@ -184,6 +185,25 @@ def test_a_wildcard_may_sit_mid_path() -> None:
     policy = parse_policy([{"path": "/v1/packs/*/result"}])
     assert policy.find("POST", "/v1/packs/p/actions/1/result") is not None
     assert policy.find("POST", "/v1/packs/p/actions/1/take") is None
+
+
+@pytest.mark.parametrize(
+    ("methods", "allowed"),
+    [(["GET"], True), ([], True), (["POST"], False), (["HEAD"], True)],
+)
+def test_head_follows_get(methods: list[str], allowed: bool) -> None:
+    entry: dict[str, object] = {"path": "/x"}
+    if methods:
+        entry["methods"] = methods
+    assert (parse_policy([entry]).find("HEAD", "/x") is not None) is allowed
+
+
+def test_head_follows_the_get_of_the_closest_route_only() -> None:
+    policy = parse_policy(
+        [{"path": "/a/*", "methods": ["GET"]}, {"path": "/a/b", "methods": ["PUT"]}]
+    )
+    assert policy.find("HEAD", "/a/c") is not None
+    assert policy.find("HEAD", "/a/b") is None
 
 
 def test_omitted_methods_mean_all_but_head_options_trace() -> None:

@@ -22,8 +22,8 @@ from flyte.store.datastore import DatastoreStore
 #: Room in a request body for the multipart framing and the description.
 FORM_OVERHEAD_BYTES = 64 * 1024
 _MULTIPART = "multipart/form-data"
-#: What Falcon reports for a part without Content-Type (RFC 7578's default).
-_PART_DEFAULT_TYPE = "text/plain"
+#: A part's Content-Type header, as Falcon keys its parsed part headers.
+_PART_TYPE_HEADER = b"content-type"
 
 
 class DatastoreResource:
@@ -111,7 +111,10 @@ def _read_parts(req: falcon.Request, max_bytes: int) -> Upload | None:
 
 
 def _content_type(part: BodyPart) -> str | None:
-    # Falcon cannot tell a missing Content-Type from text/plain; both get
-    # upstream's default, text/plain; charset=us-ascii.
-    value = part.content_type.strip()
-    return None if value.lower() == _PART_DEFAULT_TYPE else value
+    """The part's Content-Type as sent; None (upstream's default) when it has none."""
+    # Falcon's ``content_type`` reports a missing header as text/plain (RFC 7578)
+    # and it has no public accessor for the raw headers; only a part without the
+    # header gets upstream's default, so an explicit text/plain is kept as sent.
+    if _PART_TYPE_HEADER not in part._headers:
+        return None
+    return part.content_type.strip() or None

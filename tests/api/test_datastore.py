@@ -93,13 +93,24 @@ def test_every_byte_value_round_trips(client: testing.TestClient) -> None:
     assert resp.headers["content-type"] == "application/octet-stream"
 
 
-@pytest.mark.parametrize("content_type", [None, "text/plain", " "])
+@pytest.mark.parametrize("content_type", [None, " "])
 def test_a_part_without_content_type_gets_upstreams_default(
     client: testing.TestClient, content_type: str | None
 ) -> None:
     put(client, "note", value(b"hello", content_type))
     resp = client.simulate_get("/v1/datastore/note")
     assert resp.headers["content-type"] == "text/plain; charset=us-ascii"
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "Text/Plain"])
+def test_a_part_sent_as_text_plain_is_stored_and_listed_as_sent(
+    client: testing.TestClient, content_type: str
+) -> None:
+    put(client, "note", value(b"hello", content_type))
+    resp = client.simulate_get("/v1/datastore/note")
+    assert resp.headers["content-type"] == content_type
+    listed = client.simulate_get("/v1/datastore").json["datastore"]
+    assert [item["contentType"] for item in listed] == [content_type]
 
 
 def test_a_value_sent_as_a_plain_field_is_accepted(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from templates.engine import DEFAULT_CACHE_SIZE
 from templates.engine import TemplateEngine
 from templates.errors import CriteriaError
+from templates.errors import TemplateDeadlineError
 from templates.errors import TemplateError
 from templates.errors import TemplateLimitError
 from templates.errors import TemplateSecurityError
@@ -30,6 +31,7 @@ __all__ = [
     "DEFAULT_MAX_RENDER_SECONDS",
     "CriteriaError",
     "DatastoreItem",
+    "TemplateDeadlineError",
     "TemplateEngine",
     "TemplateError",
     "TemplateLimitError",

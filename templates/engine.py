@@ -20,7 +20,9 @@ from jinja2.exceptions import SecurityError
 from templates.compiler import compile_template
 from templates.criteria import parse_bool
 from templates.errors import CriteriaError
+from templates.errors import DeadlineExceeded
 from templates.errors import LimitExceeded
+from templates.errors import TemplateDeadlineError
 from templates.errors import TemplateError
 from templates.errors import TemplateLimitError
 from templates.errors import TemplateSecurityError
@@ -50,7 +52,8 @@ class TemplateEngine:
     Args:
         max_output_bytes: cap on one render's output (and on any single string or
             list a template builds).
-        max_render_seconds: wall-clock budget of one render, checked cooperatively.
+        max_render_seconds: CPU-time budget of one render (of the rendering
+            thread, so pauses do not count), checked cooperatively.
         cache_size: compiled templates kept, least recently used evicted.
         max_work: characters/items a render may build in total (default: 16 × the
             output cap).
@@ -214,6 +217,8 @@ def _wrap(source: str, ex: Exception) -> TemplateError:
             else TemplateError
         )
         return kind(source, ex.reason)
+    if isinstance(ex, DeadlineExceeded):
+        return TemplateDeadlineError(source, str(ex))
     if isinstance(ex, (LimitExceeded, MemoryError, RecursionError)):
         reason = str(ex) or type(ex).__name__
         if isinstance(ex, RecursionError):

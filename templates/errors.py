@@ -4,6 +4,7 @@ TemplateError                 any failure to compile or evaluate a template
   TemplateSyntaxError         the source does not compile (has ``lineno``)
   TemplateSecurityError       the template tried something the sandbox forbids
   TemplateLimitError          a time, size or range limit was hit
+    TemplateDeadlineError     the render ran out of time (may not happen again)
   CriteriaError               criteria rendered something that is not a boolean
 """
 
@@ -46,6 +47,10 @@ class TemplateLimitError(TemplateError):
     """The render ran out of time or would have produced too much data."""
 
 
+class TemplateDeadlineError(TemplateLimitError):
+    """The render ran out of CPU time; unlike the other limits, a retry may pass."""
+
+
 class CriteriaError(TemplateError):
     """Criteria rendered to something other than a boolean."""
 
@@ -62,3 +67,7 @@ class CriteriaError(TemplateError):
 class LimitExceeded(Exception):
     """Raised inside a render by the guards; the engine turns it into a
     :class:`TemplateLimitError`."""
+
+
+class DeadlineExceeded(LimitExceeded):
+    """Raised inside a render past its deadline; becomes a TemplateDeadlineError."""

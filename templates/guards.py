@@ -14,7 +14,6 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Mapping
-from time import monotonic
 from types import BuiltinMethodType
 from typing import Any
 
@@ -23,11 +22,14 @@ from jinja2.exceptions import SecurityError
 from templates.errors import LimitExceeded
 from templates.limits import MAX_INT_BITS
 from templates.limits import MAX_RANGE
+from templates.limits import RenderState
 from templates.limits import charge
 from templates.limits import check_int
 from templates.limits import check_size
 from templates.limits import current_limits
+from templates.limits import deadline_exceeded
 from templates.limits import get_state
+from templates.limits import is_past_deadline
 from templates.values import to_text
 
 _SIZED = (str, bytes, list, tuple)
@@ -184,15 +186,13 @@ def guard_iter(iterable: Iterable[Any]) -> Iterable[Any]:
     state = get_state()
     if state is None:
         return iterable
-    return _deadline_iter(iter(iterable), state.deadline, state.limits.max_seconds)
+    return _deadline_iter(iter(iterable), state)
 
 
-def _deadline_iter(
-    items: Iterator[Any], deadline: float, seconds: float
-) -> Iterator[Any]:
+def _deadline_iter(items: Iterator[Any], state: RenderState) -> Iterator[Any]:
     for item in items:
-        if monotonic() > deadline:
-            raise LimitExceeded(f"render took longer than {seconds:g} seconds")
+        if is_past_deadline(state):
+            raise deadline_exceeded(state)
         yield item
 
 

@@ -4,6 +4,10 @@ The engine installs a :class:`RenderState` in a context variable for the duratio
 render, so the guards work in any thread without signals: they are called from the
 sandbox hooks (calls, operators, loop iterations, printed values) and raise
 :class:`~templates.errors.LimitExceeded` once the deadline or a budget is passed.
+
+The deadline counts the CPU time of the rendering thread, not wall-clock time, so a
+process that is stopped (SIGSTOP), swapped out or starved of CPU does not run out of
+time while it is not running.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ from collections.abc import Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from time import monotonic
+from time import thread_time
 from typing import Any
 
+from templates.errors import DeadlineExceeded
 from templates.errors import LimitExceeded
 
 #: Default cap on the rendered output of one template, in bytes.
 DEFAULT_MAX_OUTPUT_BYTES = 1_000_000
-#: Default wall-clock budget of one render, in seconds.
+#: Default CPU-time budget of one render (of its thread), in seconds.
 DEFAULT_MAX_RENDER_SECONDS = 1.0
 #: Intermediate work a render may do, as a multiple of the output cap.
 BUDGET_FACTOR = 16
@@ -46,7 +52,7 @@ DEFAULT_LIMITS = Limits()
 class RenderState:
     """Mutable bookkeeping for the render currently running in this context."""
 
-    __slots__ = ("deadline", "remaining", "limits", "functions", "rng")
+    __slots__ = ("deadline", "cpu_deadline", "remaining", "limits", "functions", "rng")
 
     def __init__(
         self,
@@ -54,7 +60,11 @@ class RenderState:
         functions: Mapping[str, Callable[..., Any]],
         rng: random.Random,
     ) -> None:
+        # The thread's CPU time never runs ahead of wall-clock time, so the cheap
+        # monotonic clock is checked first and the CPU clock (a system call) only
+        # once the wall-clock deadline has passed.
         self.deadline = monotonic() + limits.max_seconds
+        self.cpu_deadline = thread_time() + limits.max_seconds
         self.remaining = limits.budget
         self.limits = limits
         self.functions = functions
@@ -83,13 +93,31 @@ def current_rng() -> random.Random:
 _DEFAULT_RNG = random.Random()
 
 
+def is_past_deadline(state: RenderState) -> bool:
+    """True once the render's thread has used up its CPU time."""
+    if monotonic() <= state.deadline:
+        return False
+    remaining = state.cpu_deadline - thread_time()
+    if remaining <= 0:
+        return True
+    # The process was paused or starved: the CPU budget cannot run out before
+    # ``remaining`` more seconds of wall-clock time pass.
+    state.deadline = monotonic() + remaining
+    return False
+
+
+def deadline_exceeded(state: RenderState) -> DeadlineExceeded:
+    """The error for a render that ran out of time."""
+    return DeadlineExceeded(
+        f"render took longer than {state.limits.max_seconds:g} seconds of CPU time"
+    )
+
+
 def check_deadline() -> None:
     """Raise once the running render is past its deadline."""
     state = _STATE.get()
-    if state is not None and monotonic() > state.deadline:
-        raise LimitExceeded(
-            f"render took longer than {state.limits.max_seconds:g} seconds"
-        )
+    if state is not None and is_past_deadline(state):
+        raise deadline_exceeded(state)
 
 
 def charge(amount: int) -> None:
@@ -103,10 +131,8 @@ def charge(amount: int) -> None:
             f"render produced more than {state.limits.budget} characters or items"
             " of intermediate data"
         )
-    if monotonic() > state.deadline:
-        raise LimitExceeded(
-            f"render took longer than {state.limits.max_seconds:g} seconds"
-        )
+    if is_past_deadline(state):
+        raise deadline_exceeded(state)
 
 
 def check_size(size: int, what: str) -> None:

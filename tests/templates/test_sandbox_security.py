@@ -153,10 +153,10 @@ def test_escape_attempts_raise_security_errors(
 
 @pytest.mark.parametrize("payload", LIMITS)
 def test_resource_exhaustion_is_refused(sandbox: TemplateEngine, payload: str) -> None:
-    started = time.monotonic()
+    started = time.thread_time()
     with pytest.raises(TemplateLimitError):
         sandbox.render(payload, _context())
-    assert time.monotonic() - started < 3.0
+    assert time.thread_time() - started < 3.0
 
 
 @pytest.mark.parametrize("payload", OTHER)

@@ -139,7 +139,9 @@ class Relay:
         return parts._replace(netloc=f"{auth}@127.0.0.1:{self.port}").geturl()
 
     def restore(self) -> None:
-        """Accept connections again."""
+        """Accept connections again (a no-op while accepting)."""
+        if self._listener is not None:
+            return
         listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -151,6 +153,10 @@ class Relay:
         """Refuse new connections and drop every open one."""
         with self._lock:
             if self._listener is not None:
+                # shutdown wakes the thread blocked in accept; close alone
+                # would leave the port listening until that accept returns.
+                with suppress(OSError):
+                    self._listener.shutdown(socket.SHUT_RDWR)
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:

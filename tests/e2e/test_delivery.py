@@ -1,9 +1,10 @@
 """Delivery guarantees with real worker processes: nothing lost, nothing twice.
 
-Workers are real Dramatiq worker processes (``workers.main``) on the Redis
-broker, and they are killed with SIGKILL; Redis itself is killed and restarted.
-After the recovery job runs, every accepted event has produced exactly its
-expected action.
+Workers are real Dramatiq worker processes (``workers.main``) on each broker in
+turn (Redis, then RabbitMQ when one answers), and they are killed with SIGKILL;
+Redis itself is killed and restarted, and RabbitMQ cut off and restored. After
+the recovery job runs, every accepted event has produced exactly its expected
+action.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import dramatiq
 import pytest
-from dramatiq.brokers.redis import RedisBroker
 
 from flyte.config import Settings
 from flyte.errors import Unavailable
@@ -29,6 +31,7 @@ from flyte.runtime import Leases
 from flyte.runtime import PackRuntime
 from flyte.store import Stores
 from templates import TemplateEngine
+from tests.rabbitmq import Relay
 from tests.servers import Server
 from tests.servers import WorkerProcesses
 from tests.servers import with_database
@@ -58,21 +61,26 @@ def prepare(stores: Stores) -> None:
     stores.flows.add(parse_flow(FLOW, TemplateEngine().check_syntax))
 
 
-def worker_env(settings: Settings, redis_url: str) -> dict[str, str]:
+def worker_env(
+    settings: Settings, redis_url: str, broker_url: str | None = None
+) -> dict[str, str]:
     uri = with_database(settings.mongo_uri, settings.mongo_database)
-    return {
+    env = {
         **os.environ,
         "FLYTE_MGO_HOST": uri,
         "REDIS_URL": redis_url,
         "LOGLEVEL": "warning",
     }
+    if broker_url:
+        env["FLYTE_BROKER_URL"] = broker_url
+    return env
 
 
 def processed(stores: Stores) -> int:
     return stores.db["event"].count_documents({"status": "processed"})
 
 
-def settle(stores: Stores, broker: RedisBroker, expected: int) -> None:
+def settle(stores: Stores, broker: dramatiq.Broker, expected: int) -> None:
     """Run the recovery job, as the scheduler would, until every event is processed."""
     housekeeper = Housekeeper(
         stores, DramatiqQueue(broker), LEASES, timedelta(seconds=3)
@@ -104,11 +112,12 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[Path, int]]:
 
 @pytest.mark.slow
 def test_killing_workers_mid_stream_loses_and_duplicates_nothing(
-    settings: Settings, stores: Stores, broker: RedisBroker, tmp_path: Path
+    settings: Settings, stores: Stores, broker_url: str, tmp_path: Path
 ) -> None:
     prepare(stores)
+    broker = build_broker(replace(settings, broker_url=broker_url))
     workers = WorkerProcesses(
-        worker_env(settings, settings.redis_url), tmp_path / "w.log"
+        worker_env(settings, settings.redis_url, broker_url), tmp_path / "w.log"
     )
     runtime = PackRuntime(stores, DramatiqQueue(broker), LEASES)
     workers.start()
@@ -130,6 +139,7 @@ def test_killing_workers_mid_stream_loses_and_duplicates_nothing(
         settle(stores, broker, len(accepted))
     finally:
         workers.stop()
+        broker.close()
     assert_exactly_one_action_per_event(stores, accepted)
 
 
@@ -171,5 +181,47 @@ def test_restarting_redis_mid_stream_loses_nothing(
         broker.close()
         if redis is not None:
             redis.stop()
+    assert refused >= 20
+    assert_exactly_one_action_per_event(stores, accepted)
+
+
+@pytest.mark.slow
+def test_losing_rabbitmq_mid_stream_loses_nothing(
+    settings: Settings, stores: Stores, rabbitmq_url: str, tmp_path: Path
+) -> None:
+    # Given the API and the workers reaching RabbitMQ through a relay
+    target = urlsplit(rabbitmq_url)
+    relay = Relay((target.hostname or "127.0.0.1", target.port or 5672))
+    url = relay.url(rabbitmq_url)
+    broker = build_broker(replace(settings, broker_url=url))
+    prepare(stores)
+    workers = WorkerProcesses(
+        worker_env(settings, settings.redis_url, url), tmp_path / "w.log"
+    )
+    runtime = PackRuntime(stores, DramatiqQueue(broker), LEASES)
+    workers.start()
+    accepted: list[str] = []
+    refused = 0
+    try:
+        n = 0
+        while len(accepted) < 300:
+            # When RabbitMQ is cut off after 100 events (every connection
+            # dropped, new ones refused), and back after 20 refusals
+            if len(accepted) == 100 and refused == 0:
+                relay.cut()
+            elif refused == 20:
+                relay.restore()
+            try:
+                body = {"event": "Msg", "payload": {"n": n}}
+                accepted.append(runtime.post_event("Slack", lambda b=body: b).id)
+            except Unavailable:
+                refused += 1  # the API answers 503 and keeps nothing
+            n += 1
+        # Then every accepted event made exactly its one action
+        settle(stores, broker, len(accepted))
+    finally:
+        workers.stop()
+        broker.close()
+        relay.cut()
     assert refused >= 20
     assert_exactly_one_action_per_event(stores, accepted)

@@ -34,6 +34,7 @@ from api.resources.info import SwaggerUiResource
 from api.resources.info import V1Resource
 from api.resources.packs import PackResource
 from api.resources.packs import PacksResource
+from api.resources.replay import ReplayEventResource
 from api.resources.runtime import ActionResultResource
 from api.resources.runtime import EventResource
 from api.resources.runtime import PackEventsResource
@@ -60,6 +61,7 @@ from flyte.store.retention import Retention
 from flyte.templating import build_engine
 from workers.broker import broker_health_checks
 from workers.broker import build_broker
+from workers.inspection import build_inspector
 from workers.queue import DramatiqQueue
 
 
@@ -112,12 +114,14 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
     db = connect(settings)
     ensure_indexes(db, Retention.from_settings(settings))
     checks = {"mongo": mongo_check(db), **broker_health_checks(settings)}
+    # The one place the API learns about Dramatiq: it reads the queues it sends to.
+    broker = build_broker(settings)
     deps = Dependencies(
         stores=open_stores(db),
-        # The one place the API learns about Dramatiq.
-        queue=DramatiqQueue(build_broker(settings)),
+        queue=DramatiqQueue(broker),
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,
+        queues=build_inspector(broker),
     )
     return create_app(settings, deps)
 
@@ -167,6 +171,7 @@ def _resources(
         "take_action": TakeActionResource(runtime),
         "action_result": ActionResultResource(runtime),
         "event": EventResource(deps.stores.events),
+        "replay_event": ReplayEventResource(runtime),
         "audit_flows": AuditFlowsResource(audit),
         "audit_flow": AuditFlowResource(audit),
         "datastore": DatastoreResource(deps.stores.datastore),

@@ -21,6 +21,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/packs/{pack_id}/actions/take", "take_action"),
     ("/v1/packs/{pack_id}/actions/{action_id}/result", "action_result"),
     ("/v1/events/{event_id}", "event"),
+    ("/v1/events/{event_id}/replay", "replay_event"),
     ("/v1/audit/flows", "audit_flows"),
     ("/v1/audit/flows/{correlation_id}", "audit_flow"),
     ("/v1/flows", "flows"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -158,14 +159,23 @@ def action_view(action: Action, pack_id: str, links: Links) -> dict[str, Any]:
     }
 
 
-def event_record_view(record: EventRecord, links: Links) -> dict[str, Any]:
-    """A stored event, its processing status and what it did in each flow."""
+def event_record_view(
+    record: EventRecord, links: Links, replays: Sequence[str] = ()
+) -> dict[str, Any]:
+    """A stored event, its processing status and what it did in each flow.
+
+    ``replays`` are the ids of the events replaying it, listed when there are any.
+    """
     body: dict[str, Any] = {"id": record.event.id, **record.event.to_json()}
     body["status"] = record.status.value
     if record.reason:
         body["reason"] = record.reason
     if record.action_id is not None:
         body["actionId"] = record.action_id
+    if record.replay_of is not None:
+        body["replayOf"] = record.replay_of
+    if replays:
+        body["replays"] = list(replays)
     body["flows"] = [outcome.to_json() for outcome in record.outcomes]
     body["links"] = [links.link(event_path(record.event.id), "self")]
     return body

@@ -38,6 +38,7 @@ from flyte.store import open_stores
 from flyte.store.retention import Retention
 from flyte.templating import build_engine
 from flyte.templating import template_functions
+from tests.deadletters import DeadLetterLab
 from tests.oidc import Issuer
 from tests.servers import start_mongo
 from tests.rabbitmq import session_vhost
@@ -230,6 +231,14 @@ def queue(broker: RedisBroker) -> Iterator[DramatiqQueue]:
     """The real Redis-backed work queue, emptied after the test."""
     yield DramatiqQueue(broker)
     broker.flush_all()
+
+
+@pytest.fixture
+def dead_letters(settings: Settings) -> Iterator[DeadLetterLab]:
+    """A broker in a Redis namespace of its own whose actor fails on demand."""
+    lab = DeadLetterLab(settings.redis_url)
+    yield lab
+    lab.close()
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from flyte.health import health_redis_client
 from flyte.health import noted
 from flyte.health import redis_check
 from flyte.health import within
+from workers.inspection import DeadLetterDetails
 
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
 REDIS_TIMEOUT_SECONDS = 10
@@ -46,13 +47,18 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 
 
 def build_redis_broker(url: str) -> RedisBroker:
-    """A Redis broker on ``url``, failing fast when Redis is down."""
+    """A Redis broker on ``url``, failing fast when Redis is down.
+
+    Its dead letters keep why they died, for the console's Queues page.
+    """
     # RedisBroker.__init__ has no annotations in dramatiq.
-    return RedisBroker(  # type: ignore[no-untyped-call]
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=url,
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
+    broker.add_middleware(DeadLetterDetails())
+    return broker
 
 
 def build_rabbitmq_broker(url: str) -> RabbitmqBroker:

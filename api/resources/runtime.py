@@ -73,7 +73,9 @@ class EventResource:
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, event_id: str) -> None:
         """The event, its status, and per flow the steps that fired or did not."""
-        resp.media = event_record_view(self._events.get(event_id), Links.of(req))
+        record = self._events.get(event_id)
+        replays = self._events.find_replays(event_id)
+        resp.media = event_record_view(record, Links.of(req), replays)
 
 
 def _accepted(req: falcon.Request, resp: falcon.Response, event_id: str) -> None:

@@ -24,6 +24,9 @@ from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
 
+#: Most replays of one event that its page lists.
+MAX_REPLAYS_LISTED = 50
+
 
 class EventStatus(StrEnum):
     """Whether the engine has dealt with an event yet."""
@@ -43,6 +46,8 @@ class EventRecord:
     action_id: str | None = None
     outcomes: list[FlowOutcome] = field(default_factory=list)
     reason: str = ""
+    #: The event this one replays, when an operator replayed one.
+    replay_of: str | None = None
 
 
 class EventStore:
@@ -58,7 +63,14 @@ class EventStore:
         self._correlations = db["correlationEvent"]
 
     @translate_errors
-    def add(self, event: Event, now: datetime, action_id: str | None = None) -> bool:
+    def add(
+        self,
+        event: Event,
+        now: datetime,
+        action_id: str | None = None,
+        *,
+        replay_of: str | None = None,
+    ) -> bool:
         """Store a pending event; False if one with this id is already stored."""
         doc: dict[str, Any] = {
             "_id": event.id,
@@ -70,6 +82,8 @@ class EventStore:
         }
         if action_id is not None:
             doc["actionId"] = action_id
+        if replay_of is not None:
+            doc["replayOf"] = replay_of
         try:
             self._events.insert_one(doc)
         except DuplicateKeyError:
@@ -83,6 +97,12 @@ class EventStore:
         if doc is None:
             raise EventNotFound(event_id)
         return _record(doc)
+
+    @translate_errors
+    def find_replays(self, event_id: str, limit: int = MAX_REPLAYS_LISTED) -> list[str]:
+        """Ids of the events that replay ``event_id`` (up to ``limit``, unordered)."""
+        cursor = self._events.find({"replayOf": event_id}, {"_id": 1}).limit(limit)
+        return [doc["_id"] for doc in cursor]
 
     @translate_errors
     def finish(
@@ -202,4 +222,5 @@ def _record(doc: dict[str, Any]) -> EventRecord:
         action_id=doc.get("actionId"),
         outcomes=[FlowOutcome.from_document(o) for o in doc.get("outcome") or []],
         reason=doc.get("reason", ""),
+        replay_of=doc.get("replayOf"),
     )

@@ -18,7 +18,7 @@ INDEXES: dict[str, list[str]] = {
     "flowTrigger": ["key", "flow"],
     "flowHistory": ["name"],
     "action": ["correlationId", "queuePack", "queueCommand", "leaseExpiresAt"],
-    "event": ["pendingSince"],
+    "event": ["pendingSince", "replayOf"],
     # The audit's filters, and the time executions are ordered by.
     "audit": ["correlationId", "flowName", "stepId", "name", "packName", "state.time"],
     "correlationEvent": ["correlationId"],

@@ -1,0 +1,459 @@
+"""RedisQueueInspector: the queue seam read straight from Dramatiq's Redis broker keys.
+
+The layout is that of ``dramatiq/brokers/redis/dispatch.lua`` (namespace ``ns``):
+
+- ``ns:<q>``: list of the ready message ids, oldest first;
+- ``ns:<q>.msgs``: hash id -> message, ready and fetched-but-unacknowledged ones;
+- ``ns:<q>.DQ`` and ``ns:<q>.DQ.msgs``: the same for delayed messages, which workers
+  fetch at once and hold until their time comes;
+- ``ns:<q>.XQ`` (sorted set by dead-letter time) and ``ns:<q>.XQ.msgs``: dead ones;
+- ``ns:__heartbeats__``: sorted set of broker ids by last contact;
+- ``ns:__acks__.<broker id>.<q>``: set of the ids a worker fetched and holds.
+
+Every read is paged (LRANGE, ZREVRANGE, HMGET, HSCAN, SCAN): none reads a whole
+queue.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import logging
+import re
+from collections.abc import Callable
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+from typing import cast
+
+import dramatiq
+import redis
+from dramatiq import Message
+from dramatiq import Middleware
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.common import dq_name
+from dramatiq.common import q_name
+from dramatiq.common import xq_name
+from dramatiq.errors import DecodeError
+
+from flyte.clock import from_millis
+from flyte.clock import to_millis
+from flyte.clock import utcnow
+from flyte.errors import Conflict
+from flyte.errors import NotFound
+from flyte.errors import Unavailable
+from flyte.queue_inspection import MAX_PAGE_SIZE
+from flyte.queue_inspection import MessagePage
+from flyte.queue_inspection import MessageState
+from flyte.queue_inspection import QueueDepth
+from flyte.queue_inspection import QueuedMessage
+from flyte.queue_inspection import QueueInspector
+from flyte.queue_inspection import WorkerInfo
+
+logger = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Keys SCAN asks for per round trip while discovering queues.
+SCAN_BATCH = 500
+#: Most keys of the namespace looked at while discovering queues.
+MAX_SCANNED_KEYS = 20_000
+#: Most broker processes listed, and in-flight messages listed per process.
+MAX_WORKERS = 100
+MAX_IN_FLIGHT_SHOWN = 20
+#: Dead messages requeued per round trip by ``requeue_all_dead``.
+REQUEUE_BATCH = 100
+#: Options a dead message loses when requeued: its next run starts afresh, with
+#: every retry again, instead of being dead-lettered at its first failure.
+RESET_OPTIONS = ("retries", "traceback", "requeue_timestamp", "eta", "redis_message_id")
+#: Dramatiq's own rule for queue names (``dramatiq.actor``).
+_QUEUE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9._-]*")
+#: Replace a stored message only if it is still there (never resurrect one).
+_REPLACE_STORED = """
+if redis.call("hexists", KEYS[1], ARGV[1]) == 1 then
+    redis.call("hset", KEYS[1], ARGV[1], ARGV[2])
+end
+"""
+#: Atomically take a message out of a dead-letter queue: only one caller gets it.
+_CLAIM_DEAD = """
+local score = redis.call("zscore", KEYS[1], ARGV[1])
+if not score then return false end
+local data = redis.call("hget", KEYS[2], ARGV[1])
+redis.call("zrem", KEYS[1], ARGV[1])
+redis.call("hdel", KEYS[2], ARGV[1])
+if not data then return false end
+return {data, score}
+"""
+
+
+class DeadLetterDetails(Middleware):
+    """Keeps a failing message's retries and last error in its dead-lettered copy.
+
+    The Redis broker dead-letters the copy it stored at enqueue time, while
+    ``Retries`` records the failure on the message in memory only; rewriting the
+    stored copy just before the nack lets the Queues page show why it died.
+    """
+
+    def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
+        """Store the message as it is now over the copy about to be dead-lettered."""
+        if not isinstance(broker, RedisBroker):
+            return
+        redis_id = message.options.get("redis_message_id")
+        if redis_id is None:
+            return
+        key = f"{broker.namespace}:{message.queue_name}.msgs"
+        try:
+            broker.client.register_script(_REPLACE_STORED)(
+                keys=[key], args=[redis_id, message.encode()]
+            )
+        except redis.RedisError as ex:
+            # Only the details are lost: the nack itself still dead-letters it.
+            logger.warning(
+                "Could not record the failure of message %s: %s",
+                message.message_id,
+                ex,
+            )
+
+
+def _unavailable_on_redis_error(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn a Redis failure into ``Unavailable``, as the API maps it to 503."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except redis.RedisError as ex:
+            raise Unavailable(f"Redis is unavailable ({type(ex).__name__})") from ex
+
+    return wrapper
+
+
+class RedisQueueInspector:
+    """``flyte.queue_inspection.QueueInspector`` for Dramatiq's ``RedisBroker``."""
+
+    def __init__(
+        self, broker: RedisBroker, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self._broker = broker
+        self._client: redis.Redis = broker.client
+        self._namespace: str = broker.namespace
+        self._clock = clock
+        self._claim_dead = self._client.register_script(_CLAIM_DEAD)
+
+    @_unavailable_on_redis_error
+    def depths(self) -> list[QueueDepth]:
+        """Every queue declared on the broker or found in Redis, by name."""
+        names = sorted(self._queue_names())
+        pipe = self._client.pipeline(transaction=False)
+        for name in names:
+            pipe.llen(self._key(name))
+            pipe.hlen(self._key(name) + ".msgs")
+            pipe.hlen(self._key(dq_name(name)) + ".msgs")
+            pipe.zcard(self._key(xq_name(name)))
+        counts = pipe.execute()
+        return [
+            QueueDepth(
+                name=name,
+                ready=ready,
+                delayed=delayed,
+                dead=dead,
+                in_flight=max(held - ready, 0),
+            )
+            for name, (ready, held, delayed, dead) in zip(
+                names, _chunks(counts, 4), strict=True
+            )
+        ]
+
+    @_unavailable_on_redis_error
+    def messages(
+        self, queue: str, state: MessageState, offset: int = 0, limit: int = 50
+    ) -> MessagePage:
+        """One page of ``queue``'s ready, delayed (unordered) or dead (newest first)."""
+        queue = _checked(queue)
+        offset = max(offset, 0)
+        limit = min(max(limit, 1), MAX_PAGE_SIZE)
+        if state is MessageState.READY:
+            return self._ready(queue, offset, limit)
+        if state is MessageState.DEAD:
+            return self._dead(queue, offset, limit)
+        if state is MessageState.DELAYED:
+            return self._delayed(queue, offset, limit)
+        raise ValueError(f"in-flight messages are listed per worker, not by {state}")
+
+    @_unavailable_on_redis_error
+    def requeue_dead(self, queue: str, message_id: str) -> bool:
+        """Take the message out of the dead letters and enqueue it afresh.
+
+        The take is atomic, so two operators requeueing at once send it once. It
+        is then sent with the broker's own ``enqueue`` (middleware included),
+        with its retries reset; if that fails, it goes back to the dead letters.
+        """
+        queue = _checked(queue)
+        dead_key = self._key(xq_name(queue))
+        claimed = self._claim_dead(
+            keys=[dead_key, dead_key + ".msgs"], args=[message_id]
+        )
+        if not claimed:
+            return False
+        data, score = claimed
+        message = _decode(data)
+        try:
+            if message is None:
+                raise Conflict(f"message {message_id!r} cannot be decoded; delete it")
+            self._broker.enqueue(_fresh(message, queue))
+        except (redis.RedisError, Conflict):
+            self._restore_dead(dead_key, message_id, data, float(score))
+            raise
+        return True
+
+    @_unavailable_on_redis_error
+    def delete_dead(self, queue: str, message_id: str) -> bool:
+        """Drop one dead-lettered message for good."""
+        dead_key = self._key(xq_name(_checked(queue)))
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zrem(dead_key, message_id)
+        pipe.hdel(dead_key + ".msgs", message_id)
+        removed, _ = pipe.execute()
+        return bool(removed)
+
+    @_unavailable_on_redis_error
+    def requeue_all_dead(self, queue: str) -> int:
+        """Requeue the dead letters there were when called, oldest first.
+
+        A requeued message that dies again goes to the end of the dead letters,
+        so stopping after the count seen at the start always ends.
+        """
+        dead_key = self._key(xq_name(_checked(queue)))
+        remaining = int(self._client.zcard(dead_key))
+        requeued = skipped = 0
+        while remaining > 0:
+            size = min(remaining, REQUEUE_BATCH)
+            batch = cast(
+                list[bytes],
+                self._client.zrange(dead_key, skipped, skipped + size - 1),
+            )
+            if not batch:
+                break
+            for message_id in batch:
+                try:
+                    requeued += self.requeue_dead(queue, message_id.decode())
+                except Conflict:
+                    # Undecodable: it stays, first in line; look past it.
+                    skipped += 1
+            remaining -= len(batch)
+        return requeued
+
+    @_unavailable_on_redis_error
+    def workers(self) -> list[WorkerInfo]:
+        """Broker processes by last heartbeat, each with what it fetched and holds."""
+        beats = cast(
+            list[tuple[bytes, float]],
+            self._client.zrevrange(
+                self._key("__heartbeats__"), 0, MAX_WORKERS - 1, withscores=True
+            ),
+        )
+        held = self._held_by_worker()
+        timeout = int(self._broker.heartbeat_timeout)
+        now = to_millis(self._clock())
+        return [
+            self._worker(worker_id.decode(), int(score), now - score < timeout, held)
+            for worker_id, score in beats
+        ]
+
+    def _ready(self, queue: str, offset: int, limit: int) -> MessagePage:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.llen(self._key(queue))
+        pipe.lrange(self._key(queue), offset, offset + limit - 1)
+        total, ids = pipe.execute()
+        found = self._load(self._key(queue) + ".msgs", ids)
+        messages = [
+            _message(i, data, queue, MessageState.READY, None) for i, data in found
+        ]
+        return MessagePage(messages, int(total), offset, limit)
+
+    def _dead(self, queue: str, offset: int, limit: int) -> MessagePage:
+        dead_key = self._key(xq_name(queue))
+        pipe = self._client.pipeline(transaction=True)
+        pipe.zcard(dead_key)
+        pipe.zrevrange(dead_key, offset, offset + limit - 1, withscores=True)
+        total, entries = pipe.execute()
+        died = {message_id: int(score) for message_id, score in entries}
+        found = self._load(dead_key + ".msgs", list(died))
+        messages = [
+            _message(i, data, queue, MessageState.DEAD, died[i]) for i, data in found
+        ]
+        return MessagePage(messages, int(total), offset, limit)
+
+    def _delayed(self, queue: str, offset: int, limit: int) -> MessagePage:
+        # Workers fetch delayed messages at once and hold them until their time,
+        # so the hash, not the list, holds them all; HSCAN pages it unordered.
+        key = self._key(dq_name(queue)) + ".msgs"
+        total = int(self._client.hlen(key))
+        entries: list[tuple[bytes, bytes]] = []
+        for entry in self._client.hscan_iter(key, count=offset + limit):
+            entries.append(entry)
+            if len(entries) >= offset + limit:
+                break
+        messages = [
+            _message(i, data, queue, MessageState.DELAYED, None)
+            for i, data in entries[offset:]
+        ]
+        return MessagePage(messages, total, offset, limit)
+
+    def _worker(
+        self,
+        worker_id: str,
+        last_beat: int,
+        alive: bool,
+        held: dict[str, list[tuple[str, int]]],
+    ) -> WorkerInfo:
+        in_flight: list[QueuedMessage] = []
+        count = 0
+        for queue, size in held.get(worker_id, []):
+            count += size
+            in_flight.extend(self._held_messages(worker_id, queue))
+        return WorkerInfo(
+            worker_id=worker_id,
+            last_heartbeat=from_millis(last_beat),
+            alive=alive,
+            in_flight=in_flight[:MAX_IN_FLIGHT_SHOWN],
+            in_flight_count=count,
+        )
+
+    def _held_by_worker(self) -> dict[str, list[tuple[str, int]]]:
+        """Per broker id, the queues it holds messages of and how many."""
+        prefix = self._key("__acks__.")
+        keys = list(self._scan(prefix + "*"))
+        pipe = self._client.pipeline(transaction=False)
+        for key in keys:
+            pipe.scard(key)
+        held: dict[str, list[tuple[str, int]]] = {}
+        for key, size in zip(keys, pipe.execute(), strict=True):
+            # Broker ids are uuid4s (no dots); queue names may have dots.
+            worker_id, _, queue = key[len(prefix) :].partition(".")
+            if queue and size:
+                held.setdefault(worker_id, []).append((queue, int(size)))
+        return held
+
+    def _held_messages(self, worker_id: str, queue: str) -> list[QueuedMessage]:
+        acks_key = self._key(f"__acks__.{worker_id}.{queue}")
+        ids = cast(list[bytes], self._client.srandmember(acks_key, MAX_IN_FLIGHT_SHOWN))
+        state = (
+            MessageState.DELAYED if queue != q_name(queue) else MessageState.IN_FLIGHT
+        )
+        found = self._load(self._key(queue) + ".msgs", ids)
+        return [_message(i, data, q_name(queue), state, None) for i, data in found]
+
+    def _load(self, hash_key: str, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """The stored messages of ``ids`` (HMGET), less those gone meanwhile."""
+        if not ids:
+            return []
+        datas = cast(list[bytes | None], self._client.hmget(hash_key, ids))
+        return [(i, data) for i, data in zip(ids, datas, strict=True) if data]
+
+    def _restore_dead(
+        self, dead_key: str, message_id: str, data: bytes, score: float
+    ) -> None:
+        pipe = self._client.pipeline(transaction=True)
+        pipe.hset(dead_key + ".msgs", message_id, data)
+        pipe.zadd(dead_key, {message_id: score})
+        pipe.execute()
+
+    def _queue_names(self) -> set[str]:
+        """Declared queues plus those with keys in Redis (SCAN, never KEYS)."""
+        names = {q_name(name) for name in self._broker.get_declared_queues()}
+        prefix = self._key("")
+        for key in self._scan(prefix + "*"):
+            name = key[len(prefix) :]
+            if name.startswith("__"):
+                continue
+            names.add(q_name(name.removesuffix(".msgs")))
+        return names
+
+    def _scan(self, pattern: str) -> Iterator[str]:
+        for seen, key in enumerate(
+            self._client.scan_iter(match=pattern, count=SCAN_BATCH)
+        ):
+            if seen >= MAX_SCANNED_KEYS:
+                return
+            yield key.decode()
+
+    def _key(self, name: str) -> str:
+        return f"{self._namespace}:{name}"
+
+
+def build_inspector(broker: dramatiq.Broker) -> QueueInspector | None:
+    """The inspector of ``broker``'s kind; None when there is none for it."""
+    if isinstance(broker, RedisBroker):
+        return RedisQueueInspector(broker)
+    return None
+
+
+def _checked(queue: str) -> str:
+    """The canonical queue name; NotFound for what cannot be a Dramatiq queue."""
+    if not _QUEUE_NAME.fullmatch(queue) or queue.startswith("__"):
+        raise NotFound(f"queue {queue!r} not found")
+    return q_name(queue)
+
+
+def _fresh(message: Message[Any], queue: str) -> Message[Any]:
+    """The dead message as a new send: same id, actor and arguments, no past."""
+    options = {k: v for k, v in message.options.items() if k not in RESET_OPTIONS}
+    return dataclasses.replace(message, queue_name=queue, options=options)
+
+
+def _decode(data: bytes) -> Message[Any] | None:
+    try:
+        return Message.decode(data)
+    except DecodeError:
+        return None
+
+
+def _message(
+    message_id: bytes,
+    data: bytes,
+    queue: str,
+    state: MessageState,
+    state_since_ms: int | None,
+) -> QueuedMessage:
+    """What the console shows of one stored message; undecodable ones say so.
+
+    A delayed message's ``state_since`` is when it is due (its ``eta``).
+    """
+    message = _decode(data)
+    if message is not None and state_since_ms is None:
+        state_since_ms = message.options.get("eta")
+    since = None if state_since_ms is None else from_millis(int(state_since_ms))
+    if message is None:
+        return QueuedMessage(
+            message_id=message_id.decode(),
+            queue=queue,
+            actor="",
+            args=[],
+            kwargs={},
+            retries=0,
+            enqueued_at=None,
+            last_error=f"undecodable message ({len(data)} bytes)",
+            state=state,
+            state_since=since,
+        )
+    return QueuedMessage(
+        message_id=message_id.decode(),
+        queue=queue,
+        actor=message.actor_name,
+        args=list(message.args),
+        kwargs=dict(message.kwargs),
+        retries=int(message.options.get("retries", 0)),
+        enqueued_at=from_millis(int(message.message_timestamp)),
+        last_error=message.options.get("traceback"),
+        state=state,
+        state_since=since,
+    )
+
+
+def _chunks(values: list[Any], size: int) -> Iterator[tuple[Any, ...]]:
+    for start in range(0, len(values), size):
+        yield tuple(values[start : start + size])

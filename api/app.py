@@ -14,6 +14,7 @@ from typing import Any
 import falcon
 import yaml
 
+from api.console.routes import add_console_routes
 from api.errors import add_error_handlers
 from api.media import YAML_TYPE
 from api.media import BodyLimits
@@ -106,6 +107,7 @@ def create_app(
     leases = Leases(settings.action_lease_seconds, settings.action_max_attempts)
     runtime = PackRuntime(deps.stores, deps.queue, leases, clock=deps.clock)
     add_routes(app, _resources(settings, deps, check_syntax, runtime))
+    add_console_routes(app, deps)
     return app
 
 

@@ -52,6 +52,7 @@ from flyte.health import mongo_check
 from flyte.logging import configure_logging
 from flyte.queue import WorkQueue
 from flyte.queue_inspection import QueueInspector
+from flyte.replay import Replays
 from flyte.runtime import Leases
 from flyte.runtime import PackRuntime
 from flyte.store import Stores
@@ -173,7 +174,9 @@ def _resources(
         "take_action": TakeActionResource(runtime),
         "action_result": ActionResultResource(runtime),
         "event": EventResource(deps.stores.events),
-        "replay_event": ReplayEventResource(runtime),
+        "replay_event": ReplayEventResource(
+            Replays(deps.stores, deps.queue, clock=deps.clock)
+        ),
         "audit_flows": AuditFlowsResource(audit),
         "audit_flow": AuditFlowResource(audit),
         "datastore": DatastoreResource(deps.stores.datastore),

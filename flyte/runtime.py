@@ -7,7 +7,6 @@ most every ``CONTACT_INTERVAL`` per pack.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import threading
 from collections.abc import Callable
@@ -78,21 +77,6 @@ class PackRuntime:
         self._stores.events.add(event, now)
         self._queue_or_forget(event.id, forget=True)
         return event
-
-    def replay_event(self, event_id: str) -> Event:
-        """Store and queue a copy of a stored event, marked as its replay.
-
-        The copy has the original's pack, name and payload, and is created and
-        received now; the pack's ``lastSeen`` is not touched (an operator asked).
-        """
-        original = self._stores.events.get(event_id).event
-        now = self._clock()
-        replay = dataclasses.replace(
-            original, id=self._make_id(), created_at=now, received_at=now
-        )
-        self._stores.events.add(replay, now, replay_of=original.id)
-        self._queue_or_forget(replay.id, forget=True)
-        return replay
 
     def take(self, pack_id: str, command: str | None) -> Action | None:
         """Hand the pack its oldest waiting action (NEW -> PENDING), or None."""

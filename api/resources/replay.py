@@ -6,21 +6,21 @@ import falcon
 
 from api.links import Links
 from api.views import event_path
-from flyte.runtime import PackRuntime
+from flyte.replay import Replays
 
 
 class ReplayEventResource:
     """Store and queue a copy of a stored event, marked as a replay of it."""
 
-    def __init__(self, runtime: PackRuntime) -> None:
-        self._runtime = runtime
+    def __init__(self, replays: Replays) -> None:
+        self._replays = replays
 
     def on_post(
         self, req: falcon.Request, resp: falcon.Response, event_id: str
     ) -> None:
         """202 pointing at the new event, as for a posted event; 404 if unknown."""
         req.context.log_ids = {"event_id": event_id}
-        replay = self._runtime.replay_event(event_id)
+        replay = self._replays.replay(event_id)
         links = Links.of(req)
         resp.status = falcon.HTTP_202
         resp.location = links.href(event_path(replay.id))

@@ -131,10 +131,20 @@ class EventStore:
         )
 
     @translate_errors
-    def note_recovery(self, event_id: str, now: datetime) -> int:
-        """Count one more re-queue of a stuck event and restart its wait; return it."""
+    def note_recovery(
+        self, event_id: str, now: datetime, *, stale_before: datetime | None = None
+    ) -> int:
+        """Count one more re-queue of a stuck event and restart its wait; return it.
+
+        With ``stale_before``, only an event still pending since before it counts
+        (0 otherwise): two recovery jobs that overlap (both found the event stale)
+        then re-queue it once, not twice, and do not use up its re-queues.
+        """
+        query: dict[str, Any] = {"_id": event_id, "status": EventStatus.PENDING.value}
+        if stale_before is not None:
+            query["pendingSince"] = {"$lt": to_millis(stale_before)}
         doc = self._events.find_one_and_update(
-            {"_id": event_id, "status": EventStatus.PENDING.value},
+            query,
             {"$inc": {"recoveries": 1}, "$set": {"pendingSince": to_millis(now)}},
             projection={"recoveries": 1},
             return_document=ReturnDocument.AFTER,

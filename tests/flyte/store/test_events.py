@@ -89,6 +89,20 @@ def test_note_recovery_counts_and_restarts_the_wait(stores: Stores) -> None:
     assert stores.events.note_recovery("e1", later) == 2
 
 
+def test_an_overlapping_recovery_does_not_count_a_requeue_twice(
+    stores: Stores,
+) -> None:
+    # Given two recovery jobs that both found e1 stale before either re-queued it
+    stores.events.add(make_event(), T0)
+    stale_before = T0 + timedelta(minutes=1)
+    later = T0 + timedelta(minutes=2)
+    # When both note their re-queue
+    first = stores.events.note_recovery("e1", later, stale_before=stale_before)
+    second = stores.events.note_recovery("e1", later, stale_before=stale_before)
+    # Then only the first counts; the second finds its wait restarted
+    assert (first, second) == (1, 0)
+
+
 def test_note_recovery_of_a_finished_event_is_zero(stores: Stores) -> None:
     stores.events.add(make_event(), T0)
     stores.events.finish("e1", EventStatus.PROCESSED, [])

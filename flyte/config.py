@@ -60,6 +60,15 @@ DEFAULT_EVENT_RECOVERY_SECONDS = 60
 DEFAULT_RECOVERY_INTERVAL_SECONDS = 15
 #: ... and the lease-expiry job this often.
 DEFAULT_LEASE_CHECK_INTERVAL_SECONDS = 5
+#: A result event whose action never finished with it is discarded after 5 min
+#: (the API failed between storing it and finishing the action).
+DEFAULT_ORPHAN_WINDOW_SECONDS = 300
+#: Re-queues of one stuck event before it is marked failed.
+DEFAULT_EVENT_MAX_RECOVERIES = 5
+#: Longest orphan window: a day.
+MAX_ORPHAN_WINDOW_SECONDS = 86400
+#: Most re-queues of one stuck event.
+MAX_EVENT_MAX_RECOVERIES = 1000
 #: Longest interval of a periodic job: an hour.
 MAX_JOB_INTERVAL_SECONDS = 3600
 #: Largest datastore value: 1 MB by default, and at most 16 MB because a
@@ -123,6 +132,8 @@ class Settings:
     event_recovery_seconds: int = DEFAULT_EVENT_RECOVERY_SECONDS
     recovery_interval_seconds: int = DEFAULT_RECOVERY_INTERVAL_SECONDS
     lease_check_interval_seconds: int = DEFAULT_LEASE_CHECK_INTERVAL_SECONDS
+    orphan_window_seconds: int = DEFAULT_ORPHAN_WINDOW_SECONDS
+    event_max_recoveries: int = DEFAULT_EVENT_MAX_RECOVERIES
     datastore_max_bytes: int = DEFAULT_DATASTORE_MAX_BYTES
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
@@ -221,6 +232,14 @@ class Settings:
                 MAX_JOB_INTERVAL_SECONDS,
             )
             or DEFAULT_LEASE_CHECK_INTERVAL_SECONDS,
+            orphan_window_seconds=_int(
+                environ, "FLYTE_ORPHAN_WINDOW_SECONDS", 1, MAX_ORPHAN_WINDOW_SECONDS
+            )
+            or DEFAULT_ORPHAN_WINDOW_SECONDS,
+            event_max_recoveries=_int(
+                environ, "FLYTE_EVENT_MAX_RECOVERIES", 1, MAX_EVENT_MAX_RECOVERIES
+            )
+            or DEFAULT_EVENT_MAX_RECOVERIES,
             datastore_max_bytes=_int(
                 environ, "FLYTE_DATASTORE_MAX_BYTES", 1, MAX_DATASTORE_MAX_BYTES
             )

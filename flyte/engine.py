@@ -35,6 +35,7 @@ from flyte.outcome import StepStatus
 from flyte.store import Stores
 from flyte.store.events import EventRecord
 from flyte.store.events import EventStatus
+from templates import TemplateDeadlineError
 from templates import TemplateEngine
 from templates import TemplateError
 from templates import tracking_undefined
@@ -44,7 +45,10 @@ logger = logging.getLogger(__name__)
 Functions = Mapping[str, Callable[..., Any]]
 #: A result event whose action never finished with it after this long is an orphan
 #: (the API failed between storing it and finishing the action).
-ORPHAN_AFTER = timedelta(minutes=5)
+DEFAULT_ORPHAN_AFTER = timedelta(minutes=5)
+#: Renders of one step that ran out of time before its error is recorded: the
+#: deadline counts CPU time, yet a cold cache or a long GC may not happen again.
+DEFAULT_RENDER_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -64,11 +68,15 @@ class FlowEngine:
         *,
         clock: Callable[[], datetime] = utcnow,
         functions: Functions | None = None,
+        orphan_after: timedelta = DEFAULT_ORPHAN_AFTER,
+        render_attempts: int = DEFAULT_RENDER_ATTEMPTS,
     ) -> None:
         self._stores = stores
         self._templates = templates
         self._clock = clock
         self._functions = functions
+        self._orphan_after = orphan_after
+        self._render_attempts = max(render_attempts, 1)
 
     def process(self, event_id: str) -> list[FlowOutcome]:
         """Handle one stored event; a no-op if it was handled already."""
@@ -112,14 +120,16 @@ class FlowEngine:
         assert record.action_id is not None
         action = self._stores.actions.get(record.action_id)
         if action.result is None or action.result.id != record.event.id:
-            if self._clock() - record.event.received_at > ORPHAN_AFTER:
+            if self._clock() - record.event.received_at > self._orphan_after:
                 logger.warning(
                     "discarding result event=%s: action=%s never finished with it",
                     record.event.id,
                     action.id,
                 )
                 return None
-            raise ResultNotReady(f"action {action.id} is not finished yet")
+            raise ResultNotReady(
+                f"event={record.event.id}: action={action.id} is not finished yet"
+            )
         try:
             flow = self._stores.flows.get_version(action.flow_uuid)
         except FlowNotFound:
@@ -170,12 +180,9 @@ class FlowEngine:
     ) -> StepOutcome:
         """Context, event labels, criteria, then command, in upstream's order."""
         with tracking_undefined() as undefined:
-            try:
-                built: Action | Skip | TemplateError = self._build_action(
-                    flow, step, event, parent_context, correlation_id
-                )
-            except TemplateError as ex:
-                built = ex
+            built = self._build_with_retries(
+                flow, step, event, parent_context, correlation_id
+            )
         warnings = tuple(undefined_warning(name) for name in undefined.names())
         if isinstance(built, TemplateError):
             return StepOutcome(step.id, StepStatus.ERROR, str(built), None, warnings)
@@ -189,6 +196,37 @@ class FlowEngine:
         created = self._stores.actions.insert(built)
         reason = "" if created else "its action already existed in this correlation"
         return StepOutcome(step.id, StepStatus.FIRED, reason, built.id, warnings)
+
+    def _build_with_retries(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> Action | Skip | TemplateError:
+        """Build the step's action, rendering again (up to a bound) if out of time."""
+        attempt = 1
+        while True:
+            try:
+                return self._build_action(
+                    flow, step, event, parent_context, correlation_id
+                )
+            except TemplateDeadlineError as ex:
+                if attempt >= self._render_attempts:
+                    return ex
+                attempt += 1
+                logger.info(
+                    "event=%s correlation=%s step=%s: render ran out of time,"
+                    " trying again (%d of %d)",
+                    event.id,
+                    correlation_id,
+                    step.id,
+                    attempt,
+                    self._render_attempts,
+                )
+            except TemplateError as ex:
+                return ex
 
     def _build_action(
         self,

@@ -23,7 +23,7 @@ from flyte.store.retention import purge_expired
 
 logger = logging.getLogger(__name__)
 
-#: Re-queues of one stuck event before it is marked failed.
+#: Re-queues of one stuck event before it is marked failed (by default).
 MAX_RECOVERIES = 5
 
 
@@ -39,6 +39,7 @@ class Housekeeper:
         *,
         retention: Retention | None = None,
         pack_grace: timedelta | None = None,
+        max_recoveries: int = MAX_RECOVERIES,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._stores = stores
@@ -47,6 +48,7 @@ class Housekeeper:
         self._recovery_after = recovery_after
         self._retention = retention or Retention()
         self._pack_grace = pack_grace
+        self._max_recoveries = max_recoveries
         self._clock = clock
 
     def purge_expired(self) -> dict[str, int]:
@@ -67,16 +69,18 @@ class Housekeeper:
     def recover_events(self) -> int:
         """Queue again each event pending too long (its message was lost).
 
-        An event that keeps failing is given up after ``MAX_RECOVERIES`` tries
+        An event that keeps failing is given up after ``max_recoveries`` tries
         and marked failed, instead of being re-queued forever.
         """
         now = self._clock()
         stale = self._stores.events.find_stale(now - self._recovery_after)
         for event_id in stale:
             tries = self._stores.events.note_recovery(event_id, now)
-            if tries > MAX_RECOVERIES:
+            if tries > self._max_recoveries:
                 logger.error("event=%s: still unprocessed, giving up", event_id)
-                reason = f"not processed after {MAX_RECOVERIES} re-queues; see the log"
+                reason = (
+                    f"not processed after {self._max_recoveries} re-queues; see the log"
+                )
                 self._stores.events.finish(event_id, EventStatus.FAILED, [], reason)
             elif tries:
                 logger.info("re-queueing event=%s: still pending", event_id)

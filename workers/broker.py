@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import parse_qsl
 from urllib.parse import urlencode
 from urllib.parse import urlsplit
@@ -64,9 +65,15 @@ def build_redis_broker(url: str) -> RedisBroker:
 def build_rabbitmq_broker(url: str) -> RabbitmqBroker:
     """A RabbitMQ broker on ``url`` (several nodes: URLs separated by ``;``)."""
     urls = [with_rabbitmq_defaults(one) for one in url.split(";") if one.strip()]
+    quiet_pika()
     # confirm_delivery: enqueue returns only once RabbitMQ has taken the message
     # (and raises if it could not), so a 202 never hides a lost publish.
     return RabbitmqBroker(url=urls, confirm_delivery=True)
+
+
+def quiet_pika() -> None:
+    """Keep pika's log to warnings: it logs every connection opened and closed."""
+    logging.getLogger("pika").setLevel(logging.WARNING)
 
 
 def with_rabbitmq_defaults(url: str) -> str:
@@ -99,6 +106,8 @@ def rabbitmq_check(url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> HealthCh
         for one in url.split(";")
         if one.strip()
     ]
+
+    quiet_pika()
 
     def connect() -> None:
         # Any one node of a cluster answering is enough: pika tries each in turn.

@@ -79,7 +79,10 @@ def _connect(settings: Settings, queue: WorkQueue) -> _Built:
     ensure_indexes(db, retention)
     stores = open_stores(db)
     engine = FlowEngine(
-        stores, build_engine(settings), functions=template_functions(stores.datastore)
+        stores,
+        build_engine(settings),
+        functions=template_functions(stores.datastore),
+        orphan_after=timedelta(seconds=settings.orphan_window_seconds),
     )
     housekeeper = Housekeeper(
         stores,
@@ -90,5 +93,6 @@ def _connect(settings: Settings, queue: WorkQueue) -> _Built:
         pack_grace=timedelta(seconds=settings.pack_grace_seconds)
         if settings.should_delete_dead_packs
         else None,
+        max_recoveries=settings.event_max_recoveries,
     )
     return _Built(engine, housekeeper)

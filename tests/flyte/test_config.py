@@ -226,3 +226,32 @@ def test_proxy_headers_are_trusted_from_everyone_unless_configured() -> None:
 def test_a_trusted_proxy_that_is_no_address_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match="FLYTE_TRUSTED_PROXIES"):
         Settings.from_env({"FLYTE_TRUSTED_PROXIES": value})
+def test_orphan_window_and_recoveries_are_5_minutes_and_5_unless_configured() -> None:
+    defaults = Settings.from_env({})
+    assert defaults.orphan_window_seconds == 300
+    assert defaults.event_max_recoveries == 5
+    settings = Settings.from_env(
+        {"FLYTE_ORPHAN_WINDOW_SECONDS": "10", "FLYTE_EVENT_MAX_RECOVERIES": "20"}
+    )
+    assert settings.orphan_window_seconds == 10
+    assert settings.event_max_recoveries == 20
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FLYTE_ORPHAN_WINDOW_SECONDS", "0"),
+        ("FLYTE_ORPHAN_WINDOW_SECONDS", "86401"),
+        ("FLYTE_ORPHAN_WINDOW_SECONDS", "5m"),
+        ("FLYTE_EVENT_MAX_RECOVERIES", "0"),
+        ("FLYTE_EVENT_MAX_RECOVERIES", "1001"),
+        ("FLYTE_EVENT_MAX_RECOVERIES", "many"),
+    ],
+)
+def test_an_orphan_window_or_recovery_count_out_of_bounds_names_the_variable(
+    name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError, match=name):
+        Settings.from_env({name: value})
+
+

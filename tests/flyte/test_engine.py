@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from flyte.action import ActionState
 from flyte.clock import new_id
+from flyte.engine import DEFAULT_RENDER_ATTEMPTS
 from flyte.engine import FlowEngine
 from flyte.errors import ResultNotReady
 from flyte.event import Event
@@ -331,3 +334,72 @@ def test_a_result_before_its_action_is_finished_is_retried(
 
 def test_an_event_removed_by_the_api_is_ignored(engine: FlowEngine) -> None:
     assert engine.process("never-stored") == []
+
+
+def test_the_orphan_window_is_configurable(stores: Stores, clock: FakeClock) -> None:
+    # Given an engine that waits 10 s for an action to finish with its result
+    engine = FlowEngine(
+        stores, TemplateEngine(), clock=clock, orphan_after=timedelta(seconds=10)
+    )
+    add_flow(stores, step("a"))
+    [started] = engine.process(post(stores, clock).id)
+    early = post(stores, clock, name="Output", action_id=started.steps[0].action_id)
+    # When the result is still not on its action after 11 s
+    clock.advance(seconds=9)
+    with pytest.raises(ResultNotReady, match=f"event={early.id}"):
+        engine.process(early.id)
+    clock.advance(seconds=2)
+    # Then it is discarded as an orphan
+    assert engine.process(early.id) == []
+    assert stores.events.get(early.id).status is EventStatus.DISCARDED
+
+
+def burn_cpu(seconds: float) -> None:
+    """Spin for ``seconds`` of this thread's CPU time."""
+    until = time.thread_time() + seconds
+    while time.thread_time() < until:
+        pass
+
+
+def test_a_render_out_of_time_once_is_rendered_again_and_the_step_fires(
+    stores: Stores, clock: FakeClock
+) -> None:
+    # Given a step whose first render runs out of its 50 ms of CPU time
+    calls: list[int] = []
+
+    def slow_once() -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            burn_cpu(0.1)
+        return "x"
+
+    engine = FlowEngine(
+        stores,
+        TemplateEngine(max_render_seconds=0.05),
+        clock=clock,
+        functions={"slow_once": slow_once},
+    )
+    add_flow(stores, step("a", input="{{ slow_once() }}{{ slow_once() }}"))
+    # When the event is processed
+    [outcome] = engine.process(post(stores, clock).id)
+    # Then the step fired on the second render
+    assert outcome.steps[0].status == "fired"
+    assert stores.actions.get(outcome.steps[0].action_id).input == "xx"
+
+
+def test_a_render_that_always_runs_out_of_time_is_a_step_error(
+    stores: Stores, clock: FakeClock
+) -> None:
+    # Given a step whose template spins forever, and a 50 ms deadline
+    engine = FlowEngine(stores, TemplateEngine(max_render_seconds=0.05), clock=clock)
+    spin = (
+        "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
+    )
+    add_flow(stores, step("a", input=spin))
+    # When the event is processed
+    started = time.thread_time()
+    [outcome] = engine.process(post(stores, clock).id)
+    # Then, after a bounded number of renders, the step records the limit
+    assert outcome.steps[0].status == "error"
+    assert "seconds of CPU time" in outcome.steps[0].reason
+    assert time.thread_time() - started < DEFAULT_RENDER_ATTEMPTS * 0.05 + 1.0

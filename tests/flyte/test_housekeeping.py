@@ -170,6 +170,29 @@ def test_an_event_that_never_gets_processed_is_given_up_after_a_few_recoveries(
     assert "re-queues" in record.reason
 
 
+def test_the_number_of_recoveries_before_giving_up_is_configurable(
+    stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
+) -> None:
+    # Given a housekeeper that re-queues a stuck event at most twice
+    housekeeper = Housekeeper(
+        stores, queue, leases, timedelta(seconds=60), max_recoveries=2, clock=clock
+    )
+    stores.events.add(
+        Event("stuck", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    # When it has been re-queued twice, it is still pending
+    for _ in range(2):
+        clock.advance(seconds=61)
+        housekeeper.recover_events()
+    assert stores.events.get("stuck").status is EventStatus.PENDING
+    # Then the third recovery gives it up
+    clock.advance(seconds=61)
+    housekeeper.recover_events()
+    record = stores.events.get("stuck")
+    assert record.status is EventStatus.FAILED
+    assert "after 2 re-queues" in record.reason
+
+
 def test_dead_packs_are_deleted_after_the_grace_period(
     stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
 ) -> None:

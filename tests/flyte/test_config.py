@@ -226,6 +226,8 @@ def test_proxy_headers_are_trusted_from_everyone_unless_configured() -> None:
 def test_a_trusted_proxy_that_is_no_address_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match="FLYTE_TRUSTED_PROXIES"):
         Settings.from_env({"FLYTE_TRUSTED_PROXIES": value})
+
+
 def test_orphan_window_and_recoveries_are_5_minutes_and_5_unless_configured() -> None:
     defaults = Settings.from_env({})
     assert defaults.orphan_window_seconds == 300
@@ -253,5 +255,3 @@ def test_an_orphan_window_or_recovery_count_out_of_bounds_names_the_variable(
 ) -> None:
     with pytest.raises(ConfigError, match=name):
         Settings.from_env({name: value})
-
-

@@ -27,6 +27,20 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     dev.add_argument("--mongo-port", type=int, default=0, help="embedded MongoDB port")
     dev.add_argument("--redis-port", type=int, default=0, help="embedded Redis port")
     dev.add_argument(
+        "--web",
+        type=positive,
+        default=1,
+        metavar="N",
+        help="API processes, on consecutive ports from FLYTE_PORT (default: 1)",
+    )
+    dev.add_argument(
+        "--workers",
+        type=positive,
+        default=1,
+        metavar="M",
+        help="worker supervisors, each with --worker-processes processes (default: 1)",
+    )
+    dev.add_argument(
         "--worker-processes",
         type=int,
         default=1,
@@ -60,6 +74,8 @@ def run(args: argparse.Namespace, session: Session) -> int:
         redis_port=args.redis_port,
         worker_processes=args.worker_processes,
         worker_threads=args.worker_threads,
+        web=args.web,
+        workers=args.workers,
     )
     return run_dev(session.environ, options)
 
@@ -68,3 +84,14 @@ def is_missing_dependency(ex: ModuleNotFoundError) -> bool:
     """True when the module not found is a third-party one, not one of ours."""
     top_level = (ex.name or "").partition(".")[0]
     return bool(top_level) and top_level not in OWN_PACKAGES
+
+
+def positive(text: str) -> int:
+    """An argparse type: an integer of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer of at least 1")
+    return value

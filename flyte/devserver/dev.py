@@ -13,8 +13,11 @@ import shlex
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import urlsplit
+from urllib.parse import urlunsplit
 
 from honcho.manager import Manager
 from honcho.printer import Printer
@@ -27,6 +30,7 @@ from flyte.devserver.embedded import mongo_command
 from flyte.devserver.embedded import redis_command
 from flyte.devserver.processes import PROCESSES
 from flyte.devserver.processes import worker_command
+from flyte.errors import ConfigError
 
 #: Ports tried first for the embedded servers, so local tools find them as usual.
 DEFAULT_MONGO_PORT = 27017
@@ -43,16 +47,22 @@ class DevOptions:
     redis_port: int = 0
     worker_processes: int = 1
     worker_threads: int = 8
+    #: API processes, on consecutive ports from FLYTE_PORT.
+    web: int = 1
+    #: Worker supervisors, each running ``worker_processes`` Dramatiq processes.
+    workers: int = 1
 
 
 def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
     """Start everything and block until stopped; return the exit code."""
     settings = Settings.from_env(environ)
     bind = environ.get("FLYTE_BIND") or DEV_BIND
+    ports = web_ports(settings.port, options.web)
     # Checked before anything starts, so a taken port leaves nothing running.
-    if settings.port and not can_listen(settings.port, bind):
-        print(port_in_use(settings.port), file=sys.stderr, flush=True)
-        return 1
+    for port in ports:
+        if port and not can_listen(port, bind):
+            print(port_in_use(port), file=sys.stderr, flush=True)
+            return 1
     data_dir = Path(settings.data_dir).resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     manager = Manager(Printer(PipeSafeOutput(sys.stdout)))
@@ -68,9 +78,9 @@ def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
         port = _choose_port(options.redis_port, DEFAULT_REDIS_PORT)
         manager.add_process("redis", shlex.join(redis_command(data_dir, port)))
         env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
-    for name, command in _commands(options).items():
-        manager.add_process(name, command, env=env)
-    _print_banner(env, settings)
+    for name, command, extra in _commands(options, ports):
+        manager.add_process(name, command, env={**env, **extra})
+    _print_banner(env, settings, ports)
     manager.loop()
     # Stopping on Ctrl-C or SIGTERM is the normal way out of a dev session.
     return 0 if manager.returncode in (None, 0, 130, 143) else int(manager.returncode)
@@ -118,12 +128,33 @@ def port_in_use(port: int) -> str:
     )
 
 
-def _commands(options: DevOptions) -> dict[str, str]:
-    commands = dict(PROCESSES)
-    commands["worker"] = worker_command(
-        options.worker_processes, options.worker_threads
-    )
-    return commands
+def web_ports(first: int, count: int) -> list[int]:
+    """The API processes' ports: ``count`` consecutive ones from ``first``."""
+    if first and first + count - 1 > 65535:
+        raise ConfigError("FLYTE_PORT", f"{count} API ports from {first} pass 65535")
+    # Port 0 asks each process for a free port of its own.
+    return [first + i if first else 0 for i in range(count)]
+
+
+def _commands(
+    options: DevOptions, ports: list[int]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """(name, command, extra environment) of each process honcho runs."""
+    worker = worker_command(options.worker_processes, options.worker_threads)
+    return [
+        *_scaled("web", PROCESSES["web"], [{"FLYTE_PORT": str(p)} for p in ports]),
+        *_scaled("worker", worker, [{} for _ in range(options.workers)]),
+        ("scheduler", PROCESSES["scheduler"], {}),
+    ]
+
+
+def _scaled(
+    name: str, command: str, extras: list[dict[str, str]]
+) -> list[tuple[str, str, dict[str, str]]]:
+    """One entry per copy; several are named ``name.1``, ``name.2``... as honcho -c."""
+    if len(extras) == 1:
+        return [(name, command, extras[0])]
+    return [(f"{name}.{i}", command, extra) for i, extra in enumerate(extras, 1)]
 
 
 def _child_environment(environ: Mapping[str, str]) -> dict[str, str]:
@@ -150,17 +181,36 @@ def api_root(env: Mapping[str, str], settings: Settings) -> str:
     return f"{scheme}://{host}:{settings.port}"
 
 
-def _print_banner(env: Mapping[str, str], settings: Settings) -> None:
+def _print_banner(env: Mapping[str, str], settings: Settings, ports: list[int]) -> None:
     api = api_root(env, settings)
     print(
         "Flyte dev is starting (Ctrl-C stops everything):\n"
         f"  API         {api}/v1\n"
+        f"{_more_apis(env, settings, ports[1:])}"
         f"  Health      {api}/health\n"
         f"  Swagger UI  {api}/swagger\n"
         f"  MongoDB     {env['FLYTE_MGO_HOST']}\n"
         f"  Redis       {env['REDIS_URL']}\n"
+        f"{_broker_line(settings)}"
         f"  Data, logs  {settings.data_dir}\n"
         "For the CLI and packs in another shell:\n"
         f"  export FLYTE_API={api}",
         flush=True,
     )
+
+
+def _more_apis(env: Mapping[str, str], settings: Settings, ports: list[int]) -> str:
+    """Banner lines of the API processes after the first (``--web N``)."""
+    roots = [api_root(env, replace(settings, port=port)) for port in ports]
+    return "".join(f"  API {i:<7} {root}/v1\n" for i, root in enumerate(roots, 2))
+
+
+def _broker_line(settings: Settings) -> str:
+    """The banner's broker line when FLYTE_BROKER_URL names one, password hidden."""
+    if not settings.broker_url:
+        return ""
+    parts = urlsplit(settings.broker)
+    if parts.password:
+        host = parts.netloc.rpartition("@")[2]
+        parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+    return f"  Broker      {urlunsplit(parts)}\n"

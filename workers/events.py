@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+
 import dramatiq
 
+from flyte.engine import FlowEngine
 from flyte.errors import FlyteError
+from flyte.errors import ResultNotReady
 from flyte.errors import Retryable
 from workers.context import WorkerContext
 from workers.messages import HANDLE_EVENT
@@ -15,12 +21,46 @@ MAX_RETRIES = 20
 #: Backoff between retries, in milliseconds.
 MIN_BACKOFF_MS = 50
 MAX_BACKOFF_MS = 10_000
+#: Pauses, in seconds, while a result event waits for the API to finish its
+#: action (it does so right after storing the event, so a few ms nearly always
+#: suffice); about 1.6 s in all, then the recovery job takes over.
+RESULT_WAITS = (0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.8)
+
+logger = logging.getLogger(__name__)
 
 
 def should_retry(retries: int, ex: Exception) -> bool:
     """Retry passing troubles and unexpected errors, never a permanent domain error."""
     permanent = isinstance(ex, FlyteError) and not isinstance(ex, Retryable)
     return retries < MAX_RETRIES and not permanent
+
+
+def process_when_ready(
+    engine: FlowEngine,
+    event_id: str,
+    waits: tuple[float, ...] = RESULT_WAITS,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Process the event; a result that overtook its action's finish waits a little.
+
+    That race is expected under load, so it is no error: each wait is logged at
+    DEBUG, and one WARNING names the event and action if the wait runs out. The
+    event then stays pending and the recovery job queues it again later.
+    """
+    for wait in (*waits, None):
+        try:
+            engine.process(event_id)
+            return
+        except ResultNotReady as ex:
+            if wait is None:
+                logger.warning(
+                    "%s after %.1f s; the recovery job will queue it again",
+                    ex,
+                    sum(waits),
+                )
+                return
+            logger.debug("%s; trying again in %d ms", ex, wait * 1000)
+            sleep(wait)
 
 
 def declare_event_actor(
@@ -30,7 +70,7 @@ def declare_event_actor(
 
     def handle_event(event_id: str) -> None:
         """Match the event against flows and create its actions."""
-        context.engine.process(event_id)
+        process_when_ready(context.engine, event_id)
 
     declare = dramatiq.actor(
         actor_name=HANDLE_EVENT.actor_name,

@@ -194,3 +194,36 @@ def test_the_auth_policy_decides_who_may_replay(
     assert client.simulate_post(path).status_code == 401
     assert as_group("observer") == 401
     assert as_group("operator") == 202
+
+
+def test_the_console_s_replay_button_opens_the_new_event_s_page(
+    api: testing.TestClient, stores: Stores
+) -> None:
+    original = post_event(api, "echo hi")
+    done = api.simulate_post(
+        f"/console/events/{original}/replay",
+        body="csrf_token=t",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "flyte_csrf=t",
+        },
+    )
+    assert done.status_code == 303
+    new_id = done.headers["Location"].rsplit("/", 1)[1]
+    assert done.headers["Location"].endswith(f"/console/events/{new_id}")
+    assert api.simulate_get(f"/v1/events/{new_id}").json["replayOf"] == original
+
+
+def test_the_console_s_replay_of_an_unknown_event_is_the_404_page(
+    api: testing.TestClient,
+) -> None:
+    done = api.simulate_post(
+        "/console/events/nope/replay",
+        body="csrf_token=t",
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": "flyte_csrf=t",
+        },
+    )
+    assert done.status_code == 404
+    assert 'id="not-found"' in done.text

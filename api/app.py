@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
+from datetime import timedelta
 from importlib import resources
 from typing import Any
 
@@ -106,7 +107,13 @@ def create_app(
     add_error_handlers(app)
     check_syntax = deps.check_syntax or build_engine(settings).check_syntax
     leases = Leases(settings.action_lease_seconds, settings.action_max_attempts)
-    runtime = PackRuntime(deps.stores, deps.queue, leases, clock=deps.clock)
+    runtime = PackRuntime(
+        deps.stores,
+        deps.queue,
+        leases,
+        clock=deps.clock,
+        key_window=timedelta(seconds=settings.idempotency_window_seconds),
+    )
     add_routes(app, _resources(settings, deps, check_syntax, runtime))
     add_console_routes(app, deps)
     return app

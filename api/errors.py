@@ -13,6 +13,7 @@ import falcon
 from flyte.errors import AuthError
 from flyte.errors import Conflict
 from flyte.errors import FlyteError
+from flyte.errors import IdempotencyKeyReused
 from flyte.errors import NotFound
 from flyte.errors import PayloadTooLarge
 from flyte.errors import Unavailable
@@ -56,6 +57,7 @@ def add_error_handlers(app: falcon.App[falcon.Request, falcon.Response]) -> None
     app.add_error_handler(FlyteError, _internal_error)
     app.add_error_handler(NotFound, _answer(falcon.HTTP_404))
     app.add_error_handler(Conflict, _answer(falcon.HTTP_409))
+    app.add_error_handler(IdempotencyKeyReused, _answer(falcon.HTTP_422))
     app.add_error_handler(ValidationError, _bad_request)
     app.add_error_handler(PayloadTooLarge, _answer(falcon.HTTP_413))
     app.add_error_handler(Unavailable, _unavailable)

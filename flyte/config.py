@@ -42,6 +42,11 @@ MAX_TTL = 2**31 - 1
 DEFAULT_AUDIT_TTL_SECONDS = 15811200
 #: Stored events (and their outcomes) are kept as long as the audit.
 DEFAULT_EVENT_TTL_SECONDS = DEFAULT_AUDIT_TTL_SECONDS
+#: How long an Idempotency-Key is remembered: a day by default (the least the
+#: API promises, so packs may retry that long), at most 30 days.
+DEFAULT_IDEMPOTENCY_WINDOW_SECONDS = 86400
+MIN_IDEMPOTENCY_WINDOW_SECONDS = 86400
+MAX_IDEMPOTENCY_WINDOW_SECONDS = 30 * 86400
 DEFAULT_DELETE_DEAD_PACKS_AT = "23:00"
 #: One week without contact before a pack counts as dead.
 DEFAULT_PACK_GRACE_SECONDS = 604800
@@ -121,6 +126,7 @@ class Settings:
     action_ttl_seconds: int = DEFAULT_ACTION_TTL_SECONDS
     audit_ttl_seconds: int = DEFAULT_AUDIT_TTL_SECONDS
     event_ttl_seconds: int = DEFAULT_EVENT_TTL_SECONDS
+    idempotency_window_seconds: int = DEFAULT_IDEMPOTENCY_WINDOW_SECONDS
     should_delete_dead_packs: bool = False
     delete_dead_packs_at: str = DEFAULT_DELETE_DEAD_PACKS_AT
     pack_grace_seconds: int = DEFAULT_PACK_GRACE_SECONDS
@@ -194,6 +200,13 @@ class Settings:
             or DEFAULT_AUDIT_TTL_SECONDS,
             event_ttl_seconds=_int(environ, "FLYTE_EVENT_TTL_IN_SECONDS", 1, MAX_TTL)
             or DEFAULT_EVENT_TTL_SECONDS,
+            idempotency_window_seconds=_int(
+                environ,
+                "FLYTE_IDEMPOTENCY_WINDOW_SECONDS",
+                MIN_IDEMPOTENCY_WINDOW_SECONDS,
+                MAX_IDEMPOTENCY_WINDOW_SECONDS,
+            )
+            or DEFAULT_IDEMPOTENCY_WINDOW_SECONDS,
             should_delete_dead_packs=environ.get("FLYTE_SHOULD_DELETE_DEAD_PACKS", "")
             in _GO_TRUE,
             delete_dead_packs_at=_hh_mm(

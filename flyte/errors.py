@@ -8,11 +8,13 @@ error from this module. The clients' own errors descend from the same root::
       ConfigError            (contract) a setting could not be parsed (start-up stops)
       ValidationError        (contract) every Problem (contract) of an input
                                 -> InvalidPack, InvalidFlow, InvalidEvent,
-                                MalformedBody, InvalidDatastoreItem, InvalidAuditQuery
+                                MalformedBody, InvalidDatastoreItem, InvalidAuditQuery,
+                                InvalidIdempotencyKey
       NotFound               -> PackNotFound, FlowNotFound, ActionNotFound,
                                 EventNotFound, DatastoreItemNotFound,
                                 ExecutionNotFound
-      Conflict               -> ActionNotPending
+      Conflict               -> ActionNotPending, IdempotencyKeyInFlight (409),
+                                IdempotencyKeyReused (422)
       PayloadTooLarge        a request body is above its configured limit
       Retryable              -> Unavailable (Mongo or Redis does not answer),
                                 ResultNotReady
@@ -133,6 +135,35 @@ class InvalidFlow(ValidationError):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         super().__init__("flow", problems)
+
+
+class IdempotencyKeyInFlight(Conflict):
+    """A request with this Idempotency-Key is still being handled (try again)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"a request with Idempotency-Key {key!r} is still in progress; "
+            "retry it in a moment"
+        )
+        self.key = key
+
+
+class IdempotencyKeyReused(Conflict):
+    """An Idempotency-Key was sent again with a different request body."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(
+            f"Idempotency-Key {key!r} was already used with a different body; "
+            "use a new key for a new event"
+        )
+        self.key = key
+
+
+class InvalidIdempotencyKey(ValidationError):
+    """An Idempotency-Key header that is empty, too long or not a string."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        super().__init__("Idempotency-Key", problems)
 
 
 class InvalidEvent(ValidationError):

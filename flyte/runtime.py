@@ -19,10 +19,13 @@ from flyte.action import Action
 from flyte.clock import derived_id
 from flyte.clock import new_id
 from flyte.clock import utcnow
+from flyte.config import DEFAULT_IDEMPOTENCY_WINDOW_SECONDS
 from flyte.errors import ActionNotPending
 from flyte.errors import FlyteError
 from flyte.event import Event
 from flyte.event import parse_event
+from flyte.idempotency import IdempotencyKey
+from flyte.idempotency import KeyedIngest
 from flyte.pack import Pack
 from flyte.queue import WorkQueue
 from flyte.store import Stores
@@ -31,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 #: How often a pack's ``lastSeen`` is written at most (per pack and API process).
 CONTACT_INTERVAL = timedelta(seconds=5)
+#: How long an Idempotency-Key is remembered, unless configured.
+DEFAULT_KEY_WINDOW = timedelta(seconds=DEFAULT_IDEMPOTENCY_WINDOW_SECONDS)
 #: Reads and decodes a request body; called after the pack's contact is recorded,
 #: so even a malformed body refreshes ``lastSeen``, as upstream.
 BodyReader = Callable[[], Any]
@@ -60,6 +65,7 @@ class PackRuntime:
         *,
         clock: Callable[[], datetime] = utcnow,
         make_id: Callable[[], str] = new_id,
+        key_window: timedelta = DEFAULT_KEY_WINDOW,
     ) -> None:
         self._stores = stores
         self._queue = queue
@@ -68,12 +74,22 @@ class PackRuntime:
         self._make_id = make_id
         self._contacts: dict[str, tuple[datetime, Pack]] = {}
         self._contacts_lock = threading.Lock()
+        self._keyed = KeyedIngest(stores, queue, key_window, make_id=make_id)
 
-    def post_event(self, pack_id: str, read_body: BodyReader) -> Event:
-        """Accept an event a pack saw; it is stored and queued when this returns."""
+    def post_event(
+        self, pack_id: str, read_body: BodyReader, key: IdempotencyKey | None = None
+    ) -> Event:
+        """Accept an event a pack saw; it is stored and queued when this returns.
+
+        With an Idempotency-Key, a repeat answers with the first request's event
+        and stores nothing (``flyte/idempotency.py``).
+        """
         now = self._clock()
         pack = self._contact(pack_id, now)
-        event = parse_event(read_body(), self._make_id(), pack.ref(), now)
+        body = read_body()
+        event = parse_event(body, self._make_id(), pack.ref(), now)
+        if key is not None:
+            return self._keyed.accept(event, key, body, now)
         self._stores.events.add(event, now)
         self._queue_or_forget(event.id, forget=True)
         return event

@@ -12,6 +12,8 @@ from api.media import read_body
 from api.views import action_view
 from api.views import event_path
 from api.views import event_record_view
+from flyte.idempotency import HEADER as IDEMPOTENCY_HEADER
+from flyte.idempotency import IdempotencyKey
 from flyte.runtime import PackRuntime
 from flyte.store.events import EventStore
 
@@ -23,9 +25,14 @@ class PackEventsResource:
         self._runtime = runtime
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, pack_id: str) -> None:
-        """Store and queue the event; 202 with where to follow it."""
+        """Store and queue the event; 202 with where to follow it.
+
+        A repeat with the same ``Idempotency-Key`` answers like the first.
+        """
         req.context.log_ids = {"pack_id": pack_id}
-        event = self._runtime.post_event(pack_id, lambda: read_body(req))
+        header = req.get_header(IDEMPOTENCY_HEADER)
+        key = None if header is None else IdempotencyKey.parse(header, req.content_type)
+        event = self._runtime.post_event(pack_id, lambda: read_body(req), key)
         _accepted(req, resp, event.id)
 
 

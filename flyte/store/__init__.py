@@ -12,6 +12,7 @@ from flyte.store.audit import AuditStore
 from flyte.store.datastore import DatastoreStore
 from flyte.store.events import EventStore
 from flyte.store.flows import FlowStore
+from flyte.store.idempotency import IdempotencyStore
 from flyte.store.indexes import ensure_indexes
 from flyte.store.mongo import connect
 from flyte.store.mongo import ping
@@ -31,6 +32,7 @@ class Stores:
     events: EventStore
     audit: AuditStore
     datastore: DatastoreStore
+    idempotency: IdempotencyStore
 
 
 def open_stores(db: Database[dict[str, Any]]) -> Stores:
@@ -44,4 +46,5 @@ def open_stores(db: Database[dict[str, Any]]) -> Stores:
         events=EventStore(db),
         audit=audit,
         datastore=DatastoreStore(db),
+        idempotency=IdempotencyStore(db),
     )

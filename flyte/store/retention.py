@@ -19,6 +19,7 @@ from pymongo.database import Database
 from flyte.config import DEFAULT_ACTION_TTL_SECONDS
 from flyte.config import DEFAULT_AUDIT_TTL_SECONDS
 from flyte.config import DEFAULT_EVENT_TTL_SECONDS
+from flyte.config import DEFAULT_IDEMPOTENCY_WINDOW_SECONDS
 from flyte.config import Settings
 from flyte.store.mongo import is_nx_27017
 from flyte.store.mongo import translate_errors
@@ -34,6 +35,7 @@ class Retention:
     actions: timedelta = timedelta(seconds=DEFAULT_ACTION_TTL_SECONDS)
     audit: timedelta = timedelta(seconds=DEFAULT_AUDIT_TTL_SECONDS)
     events: timedelta = timedelta(seconds=DEFAULT_EVENT_TTL_SECONDS)
+    idempotency_keys: timedelta = timedelta(seconds=DEFAULT_IDEMPOTENCY_WINDOW_SECONDS)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Retention:
@@ -42,6 +44,7 @@ class Retention:
             actions=timedelta(seconds=settings.action_ttl_seconds),
             audit=timedelta(seconds=settings.audit_ttl_seconds),
             events=timedelta(seconds=settings.event_ttl_seconds),
+            idempotency_keys=timedelta(seconds=settings.idempotency_window_seconds),
         )
 
     def by_collection(self) -> dict[str, timedelta]:
@@ -51,6 +54,7 @@ class Retention:
             "audit": self.audit,
             "event": self.events,
             "correlationEvent": self.events,
+            "idempotencyKey": self.idempotency_keys,
         }
 
 

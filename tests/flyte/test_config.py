@@ -182,6 +182,20 @@ def test_audit_and_event_retention_are_configurable() -> None:
     assert defaults.audit_ttl_seconds == defaults.event_ttl_seconds == 15811200
 
 
+def test_idempotency_keys_are_kept_a_day_unless_configured() -> None:
+    assert Settings.from_env({}).idempotency_window_seconds == 86400
+    week = Settings.from_env({"FLYTE_IDEMPOTENCY_WINDOW_SECONDS": "604800"})
+    assert week.idempotency_window_seconds == 604800
+
+
+@pytest.mark.parametrize("value", ["86399", "2592001", "a day"])
+def test_an_idempotency_window_outside_a_day_to_30_days_names_the_variable(
+    value: str,
+) -> None:
+    with pytest.raises(ConfigError, match="FLYTE_IDEMPOTENCY_WINDOW_SECONDS"):
+        Settings.from_env({"FLYTE_IDEMPOTENCY_WINDOW_SECONDS": value})
+
+
 @pytest.mark.parametrize("value", ["0", "2147483648", "soon"])
 def test_a_retention_mongodb_cannot_hold_names_the_variable(value: str) -> None:
     with pytest.raises(ConfigError, match="FLYTE_AUDIT_TTL_IN_SECONDS"):

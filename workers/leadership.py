@@ -16,6 +16,7 @@ from datetime import datetime
 from datetime import time
 from datetime import timedelta
 
+import dramatiq.errors
 import redis
 from redis.exceptions import LockError
 from redis.lock import Lock
@@ -25,6 +26,47 @@ logger = logging.getLogger(__name__)
 #: How long a leader's claim lasts without renewal, and how often it renews.
 LEASE_MS = 4000
 RENEW_EVERY_SECONDS = 1.0
+#: What a lease renewal or a send raises while Redis (or the broker) is away.
+OUTAGE_ERRORS: tuple[type[Exception], ...] = (
+    redis.RedisError,
+    dramatiq.errors.BrokerConnectionError,
+)
+
+
+class Outage:
+    """Logs an outage of a service once when it starts, and once when it ends.
+
+    The scheduler touches Redis every second; a line (or a traceback) per tick
+    would bury everything else in the log while Redis is away.
+    """
+
+    def __init__(self, service: str) -> None:
+        self._service = service
+        self._since: float | None = None
+
+    def failed(self, what: str, ex: Exception) -> None:
+        """Note a failed call: a WARNING for the first, DEBUG for the rest."""
+        if self._since is None:
+            self._since = monotonic_time.monotonic()
+            logger.warning(
+                "scheduler: %s failed (%s: %s); trying again each tick until %s"
+                " answers",
+                what,
+                type(ex).__name__,
+                ex,
+                self._service,
+            )
+        else:
+            logger.debug("scheduler: %s failed again: %s", what, ex)
+
+    def succeeded(self) -> None:
+        """Note a successful call: one INFO line if it ends an outage."""
+        if self._since is not None:
+            lasted = monotonic_time.monotonic() - self._since
+            self._since = None
+            logger.info(
+                "scheduler: %s answers again after %.1f s", self._service, lasted
+            )
 
 
 class Leadership:
@@ -56,6 +98,8 @@ class Leadership:
         self._clock = clock
         #: Until when, on ``clock``, the last renewal makes this scheduler leader.
         self._leads_until = float("-inf")
+        self._lease_outage = Outage("Redis")
+        self._send_outage = Outage("the broker")
 
     @property
     def leading(self) -> bool:
@@ -69,19 +113,31 @@ class Leadership:
         try:
             won = self._extend_or_take()
         except redis.RedisError as ex:
-            logger.warning("scheduler lease unavailable: %s", ex)
+            self._lease_outage.failed("renewing the leader's lease", ex)
             won = False
+        else:
+            self._lease_outage.succeeded()
         self._leads_until = asked_at + self._lease_seconds if won else float("-inf")
         if won != was_leading:
             logger.info("scheduler %s", "leads" if won else "stands by")
         return won
 
     def guard(self, send: Callable[[], object]) -> Callable[[], None]:
-        """A job body that sends only while this scheduler leads."""
+        """A job body that sends only while this scheduler leads.
+
+        A send that fails for an outage is left to the next tick (the jobs are
+        periodic and idempotent), noted once in the log rather than as a traceback.
+        """
 
         def job() -> None:
-            if self.leading:
+            if not self.leading:
+                return
+            try:
                 send()
+            except OUTAGE_ERRORS as ex:
+                self._send_outage.failed("sending a periodic job", ex)
+            else:
+                self._send_outage.succeeded()
 
         return job
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable
 from datetime import time
 from types import FrameType
@@ -17,6 +18,8 @@ from types import FrameType
 import dramatiq
 import redis
 from apscheduler.schedulers.blocking import BlockingScheduler
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from flyte.clock import utcnow
 from flyte.config import Settings
@@ -37,6 +40,8 @@ logger = logging.getLogger("workers.scheduler")
 PURGE_EXPIRED_EVERY = 600
 #: Daily jobs check whether they are due this often.
 DAILY_CHECK_EVERY = 60
+#: A lease renewal waits at most this long for Redis (it renews every second).
+LEASE_CALL_TIMEOUT_SECONDS = 0.5
 
 
 def sender(broker: dramatiq.Broker, address: ActorAddress) -> Callable[[], object]:
@@ -71,13 +76,15 @@ def build_scheduler(
     leadership = Leadership(client)
 
     def every(job_id: str, seconds: float, body: Callable[[], object]) -> None:
+        # single_flight skips a tick quietly while the last one still waits on a
+        # hung Redis; APScheduler would log a WARNING for each (max_instances).
         scheduler.add_job(
-            body,
+            single_flight(job_id, body),
             "interval",
             seconds=seconds,
             id=job_id,
             coalesce=True,
-            max_instances=1,
+            max_instances=2,
         )
 
     every("leadership", RENEW_EVERY_SECONDS, leadership.renew)
@@ -91,11 +98,37 @@ def build_scheduler(
     return scheduler
 
 
+def single_flight(job_id: str, body: Callable[[], object]) -> Callable[[], None]:
+    """``body``, skipped (at DEBUG) while its previous run has not returned."""
+    running = threading.Lock()
+
+    def run() -> None:
+        if not running.acquire(blocking=False):
+            logger.debug("%s: the previous run is still going; skipping a tick", job_id)
+            return
+        try:
+            body()
+        finally:
+            running.release()
+
+    return run
+
+
+def lease_client(url: str) -> redis.Redis:
+    """The Redis client of the leader's lease: short timeouts, no retries."""
+    return redis.Redis.from_url(
+        url,
+        socket_connect_timeout=LEASE_CALL_TIMEOUT_SECONDS,
+        socket_timeout=LEASE_CALL_TIMEOUT_SECONDS,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
 def main() -> None:
     """Run the scheduler until SIGTERM or Ctrl-C (the process's entry point)."""
     settings = Settings.from_env()
     configure_logging(settings)
-    client = redis.Redis.from_url(settings.redis_url)
+    client = lease_client(settings.redis_url)
     scheduler = build_scheduler(settings, client, build_broker(settings))
 
     def stop(signum: int, frame: FrameType | None) -> None:

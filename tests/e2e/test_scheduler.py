@@ -17,6 +17,7 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 
 from flyte.config import Settings
+from tests.outages import own_redis
 from workers.scheduler import jobs
 
 #: Generous bounds for a loaded machine; the test waits only as long as needed.
@@ -99,3 +100,46 @@ def test_two_schedulers_send_each_tick_once(
     for job_id, stamps in sent.items():
         gaps = [later - earlier for earlier, later in pairwise(stamps)]
         assert all(gap > every[job_id] / 2 for gap in gaps), (job_id, stamps)
+
+
+@pytest.mark.slow
+def test_a_redis_outage_gives_the_scheduler_one_warning_and_one_recovery_line(
+    tmp_path: Path,
+) -> None:
+    with own_redis(tmp_path) as server:
+        env = {
+            **os.environ,
+            "REDIS_URL": server.url,
+            "LOGLEVEL": "info",
+            "FLYTE_LEASE_CHECK_INTERVAL_SECONDS": "1",
+            "FLYTE_RECOVERY_INTERVAL_SECONDS": "1",
+        }
+        log = tmp_path / "scheduler.log"
+        with log.open("wb") as out:
+            scheduler = subprocess.Popen(
+                [sys.executable, "-m", "workers.scheduler"],
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        try:
+            # Given a scheduler that leads
+            wait_for(lambda: "scheduler leads" in log.read_text(), START_WITHIN, "lead")
+            # When its Redis hangs for several seconds (a dozen ticks), then resumes
+            server.hang()
+            time.sleep(4)
+            server.resume()
+            wait_for(
+                lambda: "Redis answers again" in log.read_text(),
+                TICKS_WITHIN,
+                "the recovery line",
+            )
+        finally:
+            server.resume()
+            scheduler.terminate()
+            scheduler.wait(timeout=10)
+    # Then the outage took one WARNING line and one INFO line, no traceback
+    lines = log.read_text().splitlines()
+    assert len([line for line in lines if line.startswith("[WARNING]")]) == 1, lines
+    assert not [line for line in lines if line.startswith(("[ERROR]", "Traceback"))]
+    assert len([line for line in lines if "answers again" in line]) == 1

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import time as clock_time
 import uuid
 from datetime import datetime
 from datetime import time
 
+import pytest
 import redis
 
 from tests.conftest import FakeClock
@@ -105,3 +107,27 @@ def test_a_scheduler_started_after_the_time_still_runs_that_days_job(
         redis_client, name, time(23, 0), lambda: sent.append(True), clock
     ).tick()
     assert sent == [True]
+
+
+def test_failed_sends_are_one_warning_and_their_end_one_info(
+    redis_client: redis.Redis, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a leader whose broker refuses the first three sends
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    leader = Leadership(redis_client, key)
+    outcomes = [redis.ConnectionError("refused")] * 3 + [None]
+
+    def send() -> None:
+        failure = outcomes.pop(0)
+        if failure is not None:
+            raise failure
+
+    job = leader.guard(send)
+    assert leader.renew()
+    # When the job ticks four times
+    with caplog.at_level(logging.INFO, logger="workers.leadership"):
+        for _ in range(4):
+            job()
+    # Then the outage gave one WARNING and one INFO, and nothing was raised
+    levels = [r.levelname for r in caplog.records if r.name == "workers.leadership"]
+    assert levels == ["WARNING", "INFO"]

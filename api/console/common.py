@@ -62,6 +62,11 @@ class NotFoundSink:
         render_not_found(req, resp, f"page {req.path!r}")
 
 
+def page_offset(req: falcon.Request) -> int:
+    """The ``offset`` parameter, at least 0 (the stores cap it)."""
+    return req.get_param_as_int("offset", min_value=0, default=0) or 0
+
+
 def page_size(req: falcon.Request) -> int:
     """The ``limit`` parameter, between 1 and MAX_PAGE_SIZE."""
     limit = req.get_param_as_int("limit", min_value=1, default=DEFAULT_PAGE_SIZE)

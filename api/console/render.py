@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import urllib.parse
 from datetime import UTC
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,7 @@ def environment() -> jinja2.Environment:
     env.filters["when"] = format_time
     env.filters["badge"] = badge_class
     env.filters["size"] = format_size
+    env.filters["q"] = quote_segment
     return env
 
 
@@ -56,6 +58,11 @@ def render(
         current_path=req.path,
         **context,
     )
+
+
+def quote_segment(value: object) -> str:
+    """A value quoted to stand as one URL path segment (``/`` included)."""
+    return urllib.parse.quote(str(value), safe="")
 
 
 def pretty_json(value: Any) -> str:

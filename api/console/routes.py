@@ -8,10 +8,17 @@ from typing import TYPE_CHECKING
 import falcon
 
 from api.console.common import NotFoundSink
+from api.console.flows import FlowPageResource
+from api.console.flows import FlowsPageResource
+from api.console.overview import Overview
+from api.console.overview import OverviewJsonResource
 from api.console.overview import OverviewResource
+from api.console.packs import PackPageResource
+from api.console.packs import PacksPageResource
 from api.console.queues import add_queue_routes
 from api.console.render import CONSOLE_PREFIX
 from api.console.replay import add_replay_route
+from flyte.store.browse import Browse
 
 if TYPE_CHECKING:
     from api.app import Dependencies
@@ -24,7 +31,18 @@ def add_console_routes(
     app: falcon.App[falcon.Request, falcon.Response], deps: Dependencies
 ) -> None:
     """Attach every console page, its static files and its 404 page."""
-    app.add_route(CONSOLE_PREFIX, OverviewResource(deps))
+    overview = Overview(deps)
+    app.add_route(CONSOLE_PREFIX, OverviewResource(overview))
+    app.add_route(CONSOLE_PREFIX + "/overview.json", OverviewJsonResource(overview))
+    browse = Browse(deps.stores.db)
+    pages = {
+        "/packs": PacksPageResource(browse, deps.clock),
+        "/packs/{pack_id}": PackPageResource(deps.stores, browse, deps.clock),
+        "/flows": FlowsPageResource(browse),
+        "/flows/{name}": FlowPageResource(deps.stores, browse),
+    }
+    for path, resource in pages.items():
+        app.add_route(CONSOLE_PREFIX + path, resource)
     add_queue_routes(app, deps)
     add_replay_route(app, deps)
     app.add_static_route(CONSOLE_PREFIX + "/static", str(STATIC_DIR))

@@ -10,6 +10,8 @@ from pymongo.database import Database
 from flyte.store.retention import Retention
 from flyte.store.retention import ensure_ttl_indexes
 
+#: The console's event list: newest first, filtered by status, pack or name.
+CONSOLE_EVENT_INDEXES = ["event.receivedAt", "status", "event.pack.name", "event.name"]
 #: Single-field indexes only: nx-27017 does not use compound ones (see the store
 #: rules in docs/development.md).
 INDEXES: dict[str, list[str]] = {
@@ -17,8 +19,15 @@ INDEXES: dict[str, list[str]] = {
     "flow": ["name"],
     "flowTrigger": ["key", "flow"],
     "flowHistory": ["name"],
-    "action": ["correlationId", "queuePack", "queueCommand", "leaseExpiresAt"],
-    "event": ["pendingSince", "replayOf"],
+    # state.value: the console's counts by state and its latest failures.
+    "action": [
+        "correlationId",
+        "queuePack",
+        "queueCommand",
+        "leaseExpiresAt",
+        "state.value",
+    ],
+    "event": ["pendingSince", "replayOf", *CONSOLE_EVENT_INDEXES],
     # The audit's filters, and the time executions are ordered by.
     "audit": ["correlationId", "flowName", "stepId", "name", "packName", "state.time"],
     "correlationEvent": ["correlationId"],

@@ -8,7 +8,7 @@
   }
   var intervalMs = parseInt(overview.getAttribute("data-poll-ms") || "5000", 10);
 
-  function show(counts) {
+  function show(counts, refreshedAt) {
     var nodes = document.querySelectorAll("[data-count]");
     for (var i = 0; i < nodes.length; i++) {
       var name = nodes[i].getAttribute("data-count");
@@ -17,8 +17,8 @@
       }
     }
     var stamp = document.getElementById("refreshed-at");
-    if (stamp && counts["refreshed_at"]) {
-      stamp.textContent = counts["refreshed_at"];
+    if (stamp && refreshedAt) {
+      stamp.textContent = refreshedAt;
     }
   }
 
@@ -34,7 +34,7 @@
         return response.json();
       })
       .then(function (body) {
-        show(body.counts || {});
+        show(body.counts || {}, body.refreshedAt);
         overview.classList.remove("stale");
       })
       .catch(function () {

@@ -1,0 +1,258 @@
+"""Bounded, paged reads for the operator console: what it lists and counts.
+
+Every query here reads a range of one single-field index (see the store rules in
+docs/development.md), is limited, and pages by offset up to ``MAX_OFFSET``, so
+no console page scans a collection. Counts are ``$match`` + ``$count``, which
+nx-27017 answers from its index without reading the documents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from typing import Generic
+from typing import TypeVar
+
+from pymongo import ASCENDING
+from pymongo import DESCENDING
+from pymongo.collection import Collection
+from pymongo.database import Database
+
+from flyte.action import Action
+from flyte.action import ActionState
+from flyte.clock import from_millis
+from flyte.clock import to_millis
+from flyte.datastore import DatastoreItem
+from flyte.flow import Flow
+from flyte.pack import Pack
+from flyte.store.events import EventRecord
+from flyte.store.events import EventStatus
+
+# The event store's own document reader, so both read events alike.
+from flyte.store.events import _record as event_record
+from flyte.store.mongo import translate_errors
+
+T = TypeVar("T")
+
+#: The deepest offset a list pages to; narrow the filters to go further back.
+MAX_OFFSET = 10_000
+#: Most versions of one flow a flow page lists.
+MAX_VERSIONS = 100
+#: The time a received event is listed by.
+EVENT_TIME = "event.receivedAt"
+#: Event fields the event list filters on (indexed in flyte/store/indexes.py).
+EVENT_PACK = "event.pack.name"
+EVENT_NAME = "event.name"
+#: What an event list row shows: everything but the outcomes.
+_EVENT_LIST_PROJECTION = {"outcome": 0}
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a list: its items, and the offset of the next page if any."""
+
+    items: list[T]
+    offset: int
+    next_offset: int | None
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Which events the event list shows; empty fields do not filter."""
+
+    pack_name: str = ""
+    name: str = ""
+    status: str = ""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def to_match(self) -> dict[str, Any]:
+        """The MongoDB filter."""
+        match: dict[str, Any] = {}
+        if self.pack_name:
+            match[EVENT_PACK] = self.pack_name
+        if self.name:
+            match[EVENT_NAME] = self.name
+        if self.status:
+            match["status"] = self.status
+        window: dict[str, int] = {}
+        if self.since is not None:
+            window["$gte"] = to_millis(self.since)
+        if self.until is not None:
+            window["$lt"] = to_millis(self.until)
+        if window:
+            match[EVENT_TIME] = window
+        return match
+
+
+def bounded_offset(offset: int) -> int:
+    """The offset, between 0 and MAX_OFFSET."""
+    return max(0, min(offset, MAX_OFFSET))
+
+
+def _page(items: list[T], offset: int, limit: int) -> Page[T]:
+    """A page from ``limit + 1`` items read: the extra one says there is more."""
+    more = len(items) > limit and offset + limit <= MAX_OFFSET
+    return Page(items[:limit], offset, offset + limit if more else None)
+
+
+def count(collection: Collection[dict[str, Any]], match: Mapping[str, Any]) -> int:
+    """How many documents match (``$count``: nx-27017 counts from the index)."""
+    result = list(collection.aggregate([{"$match": dict(match)}, {"$count": "n"}]))
+    return int(result[0]["n"]) if result else 0
+
+
+class Browse:
+    """The console's reads over events, actions, packs, flows and the datastore."""
+
+    def __init__(self, db: Database[dict[str, Any]]) -> None:
+        self._events = db["event"]
+        self._actions = db["action"]
+        self._packs = db["pack"]
+        self._flows = db["flow"]
+        self._history = db["flowHistory"]
+        self._datastore = db["datastore"]
+
+    # Events
+
+    @translate_errors
+    def events(self, where: EventFilter, offset: int, limit: int) -> Page[EventRecord]:
+        """Events matching ``where``, newest received first."""
+        offset = bounded_offset(offset)
+        cursor = (
+            self._events.find(where.to_match(), _EVENT_LIST_PROJECTION)
+            .sort(EVENT_TIME, DESCENDING)
+            .skip(offset)
+            .limit(limit + 1)
+        )
+        return _page([event_record(doc) for doc in cursor], offset, limit)
+
+    @translate_errors
+    def count_events(self, since: datetime) -> dict[str, int]:
+        """Events received since ``since``, by status."""
+        after = {EVENT_TIME: {"$gte": to_millis(since)}}
+        return {
+            status.value: count(self._events, {**after, "status": status.value})
+            for status in EventStatus
+        }
+
+    @translate_errors
+    def failed_events(self, limit: int) -> list[EventRecord]:
+        """The latest events the engine failed on."""
+        cursor = (
+            self._events.find({"status": EventStatus.FAILED.value}, {"outcome": 0})
+            .sort(EVENT_TIME, DESCENDING)
+            .limit(limit)
+        )
+        return [event_record(doc) for doc in cursor]
+
+    # Actions
+
+    @translate_errors
+    def count_actions(self) -> dict[str, int]:
+        """Actions stored, by state."""
+        return {
+            state.value: count(self._actions, {"state.value": state.value})
+            for state in ActionState
+        }
+
+    @translate_errors
+    def failed_actions(self, limit: int) -> list[Action]:
+        """The latest actions that ended FATAL."""
+        cursor = (
+            self._actions.find({"state.value": ActionState.FATAL.value})
+            .sort("state.time", DESCENDING)
+            .limit(limit)
+        )
+        return [Action.from_document(doc) for doc in cursor]
+
+    @translate_errors
+    def waiting_actions(self, pack_name: str, limit: int) -> list[Action]:
+        """NEW actions for packs of this name, oldest first (the take order)."""
+        prefix = f"{len(pack_name)}:{pack_name}"
+        cursor = (
+            self._actions.find(
+                {"queuePack": {"$gte": prefix + "|", "$lt": prefix + "}"}}
+            )
+            .sort("queuePack", ASCENDING)
+            .limit(limit)
+        )
+        return [Action.from_document(doc) for doc in cursor]
+
+    @translate_errors
+    def pending_actions(self, pack_name: str, limit: int) -> list[Action]:
+        """PENDING actions of packs of this name, soonest lease expiry first."""
+        cursor = (
+            self._actions.find({"leaseExpiresAt": {"$gte": 0}, "packName": pack_name})
+            .sort("leaseExpiresAt", ASCENDING)
+            .limit(limit)
+        )
+        return [Action.from_document(doc) for doc in cursor]
+
+    # Packs, flows and the datastore
+
+    @translate_errors
+    def packs(self, offset: int, limit: int) -> Page[Pack]:
+        """Packs by name, with labels, commands and events."""
+        offset = bounded_offset(offset)
+        cursor = (
+            self._packs.find({}).sort("name", ASCENDING).skip(offset).limit(limit + 1)
+        )
+        return _page([Pack.from_document(doc) for doc in cursor], offset, limit)
+
+    @translate_errors
+    def count_packs_seen(self, since: datetime, before: datetime | None = None) -> int:
+        """Packs last seen at or after ``since`` (and before ``before``)."""
+        window: dict[str, int] = {"$gte": to_millis(since)}
+        if before is not None:
+            window["$lt"] = to_millis(before)
+        return count(self._packs, {"lastSeen": window})
+
+    @translate_errors
+    def count_packs(self) -> int:
+        """Packs registered."""
+        return count(self._packs, {})
+
+    @translate_errors
+    def flows(self, offset: int, limit: int) -> Page[Flow]:
+        """The flows' latest versions by name, with their steps."""
+        offset = bounded_offset(offset)
+        cursor = (
+            self._flows.find({}).sort("_id", ASCENDING).skip(offset).limit(limit + 1)
+        )
+        flows = [Flow.from_dict(doc, uuid=doc.get("uuid", "")) for doc in cursor]
+        return _page(flows, offset, limit)
+
+    @translate_errors
+    def count_flows(self) -> int:
+        """Flows stored (latest versions)."""
+        return count(self._flows, {})
+
+    @translate_errors
+    def flow_versions(self, name: str) -> list[tuple[str, datetime | None]]:
+        """(uuid, stored at) of up to MAX_VERSIONS versions of a flow, newest first."""
+        cursor = self._history.find({"name": name}, {"uuid": 1, "createdAt": 1})
+        versions = [
+            (doc["_id"], doc.get("createdAt")) for doc in cursor.limit(MAX_VERSIONS)
+        ]
+        versions.sort(key=lambda v: v[1] or 0, reverse=True)
+        return [(uuid, _when(ms)) for uuid, ms in versions]
+
+    @translate_errors
+    def datastore(self, offset: int, limit: int) -> Page[DatastoreItem]:
+        """Datastore items by key, without their values."""
+        offset = bounded_offset(offset)
+        cursor = (
+            self._datastore.find({}, {"value": 0})
+            .sort("_id", ASCENDING)
+            .skip(offset)
+            .limit(limit + 1)
+        )
+        items = [DatastoreItem.from_document(doc) for doc in cursor]
+        return _page(items, offset, limit)
+
+
+def _when(ms: int | None) -> datetime | None:
+    return None if ms is None else from_millis(ms)

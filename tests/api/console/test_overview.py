@@ -1,0 +1,39 @@
+"""The Overview page and the counts console.js polls."""
+
+from __future__ import annotations
+
+from falcon import testing
+
+
+def test_the_overview_counts_packs_flows_events_and_actions(
+    console: testing.TestClient, ran: dict[str, str]
+) -> None:
+    counts = console.simulate_get("/console/overview.json").json["counts"]
+    assert counts["packs_total"] == 2
+    assert counts["flows"] == 1
+    assert counts["events_processed"] == 2
+    assert counts["actions_success"] == 1
+    assert counts["actions_new"] == 1
+    assert counts["health_mongo"] == "ok"
+
+
+def test_the_overview_page_shows_the_counts_and_health(
+    console: testing.TestClient, ran: dict[str, str]
+) -> None:
+    page = console.simulate_get("/console")
+    assert page.status_code == 200
+    assert 'data-count="actions_success">1<' in page.text
+    assert 'id="health"' in page.text
+    assert '<script src="/console/static/console.js"></script>' in page.text
+
+
+def test_without_a_queue_view_the_overview_says_so(client: testing.TestClient) -> None:
+    page = client.simulate_get("/console")
+    assert "This broker offers no queue view." in page.text
+    assert 'data-count="workers_alive">unknown<' in page.text
+
+
+def test_the_counts_are_not_cached(client: testing.TestClient) -> None:
+    result = client.simulate_get("/console/overview.json")
+    assert result.status_code == 200
+    assert result.headers["Cache-Control"] == "no-store"

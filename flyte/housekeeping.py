@@ -73,9 +73,14 @@ class Housekeeper:
         and marked failed, instead of being re-queued forever.
         """
         now = self._clock()
-        stale = self._stores.events.find_stale(now - self._recovery_after)
+        stale_before = now - self._recovery_after
+        stale = self._stores.events.find_stale(stale_before)
         for event_id in stale:
-            tries = self._stores.events.note_recovery(event_id, now)
+            # Jobs can overlap (a slow scan, a backlog of ticks): one whose event
+            # another job re-queued since its scan gets 0 and leaves it alone.
+            tries = self._stores.events.note_recovery(
+                event_id, now, stale_before=stale_before
+            )
             if tries > self._max_recoveries:
                 logger.error("event=%s: still unprocessed, giving up", event_id)
                 reason = (

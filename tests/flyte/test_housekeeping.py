@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
+from datetime import datetime
 from datetime import timedelta
 
 from dramatiq import Worker
@@ -19,6 +22,7 @@ from flyte.pack import Pack
 from flyte.runtime import Leases
 from flyte.store import Stores
 from flyte.store.events import EventStatus
+from flyte.store.events import EventStore
 from flyte.store.retention import Retention
 from templates import TemplateEngine
 from tests.conftest import FakeClock
@@ -168,6 +172,46 @@ def test_an_event_that_never_gets_processed_is_given_up_after_a_few_recoveries(
     record = stores.events.get("stuck")
     assert record.status is EventStatus.FAILED
     assert "re-queues" in record.reason
+
+
+class OverlappedEventStore(EventStore):
+    """Runs another recovery job between this job's scan and its re-queues."""
+
+    def __init__(self, stores: Stores, other_job: Callable[[], object]) -> None:
+        super().__init__(stores.db)
+        self._other_job = other_job
+
+    def find_stale(self, before: datetime, limit: int = 500) -> list[str]:
+        stale = super().find_stale(before, limit)
+        self._other_job()
+        return stale
+
+
+def test_overlapping_recovery_jobs_requeue_a_stale_event_once(
+    stores: Stores,
+    queue: DramatiqQueue,
+    leases: Leases,
+    housekeeper: Housekeeper,
+    clock: FakeClock,
+) -> None:
+    # Given a stale event, and a second recovery job that runs between the
+    # first job's scan and its re-queues (the soak saw this under a backlog)
+    stores.events.add(
+        Event("lost", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    overlapped = dataclasses.replace(
+        stores, events=OverlappedEventStore(stores, housekeeper.recover_events)
+    )
+    first_job = Housekeeper(
+        overlapped, queue, leases, timedelta(seconds=60), clock=clock
+    )
+    clock.advance(seconds=61)
+    # When both run
+    first_job.recover_events()
+    # Then the event was re-queued once, and has its other re-queues left
+    doc = stores.db["event"].find_one({"_id": "lost"})
+    assert doc is not None
+    assert (doc["status"], doc["recoveries"]) == ("pending", 1)
 
 
 def test_the_number_of_recoveries_before_giving_up_is_configurable(

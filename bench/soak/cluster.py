@@ -30,7 +30,7 @@ FAST_TIMINGS = {
     "FLYTE_ACTION_LEASE_SECONDS": "4",
     # Consumers crash on purpose; enough takes that none runs out of them.
     "FLYTE_ACTION_MAX_ATTEMPTS": "20",
-    "FLYTE_EVENT_RECOVERY_SECONDS": "5",
+    "FLYTE_EVENT_RECOVERY_SECONDS": "10",
     "FLYTE_RECOVERY_INTERVAL_SECONDS": "2",
     "FLYTE_LEASE_CHECK_INTERVAL_SECONDS": "1",
     # Helper settings from issue 12, point 4 (ignored where not implemented).

@@ -7,7 +7,7 @@ runner pack takes and finishes the actions, and faults are injected at random.
 Then it restarts what is down, drains, and checks the store. See
 docs/reliability.md.
 
-Run: ``.venv/bin/python -m bench.soak.soak --runs 10 --duration 90``.
+Run: ``.venv/bin/python -m bench.soak.soak --runs 10``.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--duration", type=float, default=90.0, help="seconds of load")
+    parser.add_argument("--duration", type=float, default=60.0, help="seconds of load")
     parser.add_argument("--rate", type=float, default=30.0, help="events per second")
     parser.add_argument("--senders", type=int, default=6, help="sending threads")
-    parser.add_argument("--runners", type=int, default=4, help="runner pack threads")
+    parser.add_argument("--runners", type=int, default=8, help="runner pack threads")
     parser.add_argument("--crash-rate", type=float, default=0.05)
     parser.add_argument(
         "--fault-every", type=float, default=4.0, help="mean seconds between faults"
@@ -52,7 +52,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--appendfsync", choices=["everysec", "always"], default="everysec"
     )
-    parser.add_argument("--drain-timeout", type=float, default=180.0)
+    parser.add_argument("--drain-timeout", type=float, default=300.0)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--results", type=Path, default=None, help="JSON lines out")
     parser.add_argument("--keep", action="store_true", help="keep every run's logs")
@@ -152,6 +152,8 @@ def summarize(
         "events": findings.accepted,
         "given_up": len(ledger.given_up),
         "retries": ledger.retried,
+        "post_ms_p50": _percentile_ms(ledger.latencies, 0.5),
+        "post_ms_p99": _percentile_ms(ledger.latencies, 0.99),
         "taken": ledger.taken,
         "crashed_consumers": ledger.crashed,
         "faults": {kind: faults.injected[kind] for kind in sorted(KINDS)},
@@ -179,6 +181,13 @@ def summarize(
     }
 
 
+def _percentile_ms(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
+
+
 def count_errors(root: Path) -> dict[str, int]:
     """ERROR and Traceback lines per process log (each should be explained)."""
     counts: dict[str, int] = {}
@@ -196,6 +205,7 @@ def summary_line(summary: dict[str, Any]) -> str:
     return (
         f"run {summary['run']}: events={summary['events']} "
         f"given_up={summary['given_up']} retries={summary['retries']} "
+        f"post_p50={summary['post_ms_p50']}ms p99={summary['post_ms_p99']}ms "
         f"crashed_consumers={summary['crashed_consumers']} {faults} "
         f"lost={summary['lost']} duplicated={summary['duplicated']} "
         f"stuck={summary['stuck']} fatal={summary['fatal']} "

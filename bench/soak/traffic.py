@@ -102,6 +102,8 @@ class Ledger:
     given_up: list[str] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     retried: int = 0
+    #: Seconds each accepted POST took (the attempt that got the 202).
+    latencies: list[float] = field(default_factory=list)
     taken: int = 0
     crashed: int = 0
     results: int = 0
@@ -162,11 +164,13 @@ def send_one(api: Api, ledger: Ledger, seq: int) -> None:
     delay = 0.1
     while True:
         path = f"/v1/packs/{SOURCE_PACK}/events"
+        sent = time.perf_counter()
         status, answer = api.request(port, "POST", path, body, headers)
         ledger.count("event", status)
         if status == 202:
             with ledger.lock:
                 ledger.accepted.setdefault(key, set()).add(answer["id"])
+                ledger.latencies.append(time.perf_counter() - sent)
             return
         if (status is not None and status not in RETRIED) or (
             time.monotonic() > deadline

@@ -20,7 +20,9 @@ import dataclasses
 import functools
 import logging
 import re
+import time
 from collections.abc import Callable
+from collections.abc import Iterable
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -52,15 +54,20 @@ from flyte.queue_inspection import QueueDepth
 from flyte.queue_inspection import QueuedMessage
 from flyte.queue_inspection import QueueInspector
 from flyte.queue_inspection import WorkerInfo
+from workers.messages import DELETE_DEAD_PACKS
+from workers.messages import HANDLE_EVENT
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: Keys SCAN asks for per round trip while discovering queues.
-SCAN_BATCH = 500
-#: Most keys of the namespace looked at while discovering queues.
-MAX_SCANNED_KEYS = 20_000
+#: Keys SCAN looks at per round trip while discovering queues, and most round
+#: trips per discovery; a discovery is reused for DISCOVERY_SECONDS.
+SCAN_BATCH = 1000
+MAX_SCAN_CALLS = 200
+DISCOVERY_SECONDS = 30.0
+#: Flyte's own queues: listed even before anything was sent to them.
+FLYTE_QUEUES = frozenset({HANDLE_EVENT.queue_name, DELETE_DEAD_PACKS.queue_name})
 #: Most broker processes listed, and in-flight messages listed per process.
 MAX_WORKERS = 100
 MAX_IN_FLIGHT_SHOWN = 20
@@ -135,13 +142,21 @@ class RedisQueueInspector:
     """``flyte.queue_inspection.QueueInspector`` for Dramatiq's ``RedisBroker``."""
 
     def __init__(
-        self, broker: RedisBroker, *, clock: Callable[[], datetime] = utcnow
+        self,
+        broker: RedisBroker,
+        *,
+        known_queues: Iterable[str] = (),
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._broker = broker
         self._client: redis.Redis = broker.client
         self._namespace: str = broker.namespace
+        self._known = frozenset(known_queues)
         self._clock = clock
         self._claim_dead = self._client.register_script(_CLAIM_DEAD)
+        # Queues found by SCAN, and when (time.monotonic()); replaced whole, so
+        # the API's threads can share it without a lock.
+        self._discovered: tuple[float, frozenset[str]] | None = None
 
     @_unavailable_on_redis_error
     def depths(self) -> list[QueueDepth]:
@@ -255,7 +270,7 @@ class RedisQueueInspector:
                 self._key("__heartbeats__"), 0, MAX_WORKERS - 1, withscores=True
             ),
         )
-        held = self._held_by_worker()
+        held = self._held_by_worker([wid.decode() for wid, _ in beats])
         timeout = int(self._broker.heartbeat_timeout)
         now = to_millis(self._clock())
         return [
@@ -323,18 +338,26 @@ class RedisQueueInspector:
             in_flight_count=count,
         )
 
-    def _held_by_worker(self) -> dict[str, list[tuple[str, int]]]:
-        """Per broker id, the queues it holds messages of and how many."""
-        prefix = self._key("__acks__.")
-        keys = list(self._scan(prefix + "*"))
+    def _held_by_worker(
+        self, worker_ids: list[str]
+    ) -> dict[str, list[tuple[str, int]]]:
+        """Per broker id, the queues it holds messages of and how many.
+
+        One SCARD per worker and queue (delay queues included), in one round
+        trip: no SCAN of the key space.
+        """
+        pairs = [
+            (worker_id, queue)
+            for worker_id in worker_ids
+            for name in sorted(self._queue_names())
+            for queue in (name, dq_name(name))
+        ]
         pipe = self._client.pipeline(transaction=False)
-        for key in keys:
-            pipe.scard(key)
+        for worker_id, queue in pairs:
+            pipe.scard(self._key(f"__acks__.{worker_id}.{queue}"))
         held: dict[str, list[tuple[str, int]]] = {}
-        for key, size in zip(keys, pipe.execute(), strict=True):
-            # Broker ids are uuid4s (no dots); queue names may have dots.
-            worker_id, _, queue = key[len(prefix) :].partition(".")
-            if queue and size:
+        for (worker_id, queue), size in zip(pairs, pipe.execute(), strict=True):
+            if size:
                 held.setdefault(worker_id, []).append((queue, int(size)))
         return held
 
@@ -363,23 +386,35 @@ class RedisQueueInspector:
         pipe.execute()
 
     def _queue_names(self) -> set[str]:
-        """Declared queues plus those with keys in Redis (SCAN, never KEYS)."""
-        names = {q_name(name) for name in self._broker.get_declared_queues()}
-        prefix = self._key("")
-        for key in self._scan(prefix + "*"):
-            name = key[len(prefix) :]
-            if name.startswith("__"):
-                continue
-            names.add(q_name(name.removesuffix(".msgs")))
-        return names
+        """Known and declared queues, plus those found in Redis lately."""
+        declared = {q_name(name) for name in self._broker.get_declared_queues()}
+        return set(self._known) | declared | self._discover()
 
-    def _scan(self, pattern: str) -> Iterator[str]:
-        for seen, key in enumerate(
-            self._client.scan_iter(match=pattern, count=SCAN_BATCH)
-        ):
-            if seen >= MAX_SCANNED_KEYS:
-                return
-            yield key.decode()
+    def _discover(self) -> frozenset[str]:
+        """Queue names from the namespace's keys (SCAN, never KEYS), cached a while.
+
+        SCAN walks the whole key space, so it runs at most every
+        ``DISCOVERY_SECONDS`` and for at most ``MAX_SCAN_CALLS`` round trips.
+        """
+        now = time.monotonic()
+        if self._discovered and now - self._discovered[0] < DISCOVERY_SECONDS:
+            return self._discovered[1]
+        prefix = self._key("")
+        names: set[str] = set()
+        cursor = 0
+        for _ in range(MAX_SCAN_CALLS):
+            cursor, keys = cast(
+                tuple[int, list[bytes]],
+                self._client.scan(cursor, match=prefix + "*", count=SCAN_BATCH),
+            )
+            for key in keys:
+                name = key.decode()[len(prefix) :]
+                if not name.startswith("__"):
+                    names.add(q_name(name.removesuffix(".msgs")))
+            if cursor == 0:
+                break
+        self._discovered = (now, frozenset(names))
+        return self._discovered[1]
 
     def _key(self, name: str) -> str:
         return f"{self._namespace}:{name}"
@@ -388,7 +423,7 @@ class RedisQueueInspector:
 def build_inspector(broker: dramatiq.Broker) -> QueueInspector | None:
     """The inspector of ``broker``'s kind; None when there is none for it."""
     if isinstance(broker, RedisBroker):
-        return RedisQueueInspector(broker)
+        return RedisQueueInspector(broker, known_queues=FLYTE_QUEUES)
     return None
 
 

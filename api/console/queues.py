@@ -20,7 +20,6 @@ Stable hooks for browser tests:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 from urllib.parse import urlencode
 
@@ -33,9 +32,6 @@ from api.console.render import CONSOLE_PREFIX
 from api.console.render import render
 from flyte.queue_inspection import MessageState
 from flyte.queue_inspection import QueueInspector
-
-if TYPE_CHECKING:
-    from api.app import Dependencies
 
 QUEUES_PATH = CONSOLE_PREFIX + "/queues"
 #: The states a queue's page lists, in tab order.
@@ -171,10 +167,10 @@ class RequeueAllDeadResource:
 
 
 def add_queue_routes(
-    app: falcon.App[falcon.Request, falcon.Response], deps: Dependencies
+    app: falcon.App[falcon.Request, falcon.Response],
+    inspector: QueueInspector | None,
 ) -> None:
-    """Attach the Queues pages and their repair forms."""
-    inspector = deps.queues
+    """Attach the Queues pages and their repair forms, reading ``inspector``."""
     dead = DeadMessageResource(inspector)
     app.add_route(QUEUES_PATH, QueuesResource(inspector))
     app.add_route(QUEUES_PATH + "/{queue_name}", QueueResource(inspector))

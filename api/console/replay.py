@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 import falcon
@@ -10,9 +9,6 @@ import falcon
 from api.console.common import html_not_found
 from api.console.render import CONSOLE_PREFIX
 from flyte.replay import Replays
-
-if TYPE_CHECKING:
-    from api.app import Dependencies
 
 
 class ReplayEventPageResource:
@@ -34,10 +30,9 @@ class ReplayEventPageResource:
 
 
 def add_replay_route(
-    app: falcon.App[falcon.Request, falcon.Response], deps: Dependencies
+    app: falcon.App[falcon.Request, falcon.Response], replays: Replays
 ) -> None:
     """Attach the Replay button's target."""
-    replays = Replays(deps.stores, deps.queue, clock=deps.clock)
     app.add_route(
         CONSOLE_PREFIX + "/events/{event_id}/replay", ReplayEventPageResource(replays)
     )

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser
-from playwright.sync_api import ConsoleMessage
-from playwright.sync_api import Dialog
 from playwright.sync_api import Page
 from playwright.sync_api import sync_playwright
+
+from tests.browser.consoledev import BrowserTrouble
 
 #: Debian's Chromium; FLYTE_CHROMIUM names another binary.
 CHROMIUM = Path(os.environ.get("FLYTE_CHROMIUM", "/usr/bin/chromium"))
@@ -48,33 +48,18 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-class BrowserTrouble:
-    """Every console error, uncaught page error and dialog a page produced."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def on_console(self, message: ConsoleMessage) -> None:
-        """Record console errors (CSP violations and failed loads are among them)."""
-        if message.type == "error":
-            self.problems.append(f"console error: {message.text} at {message.location}")
-
-    def on_page_error(self, error: Exception) -> None:
-        """Record an uncaught exception of the page's scripts."""
-        self.problems.append(f"page error: {error}")
-
-    def on_dialog(self, dialog: Dialog) -> None:
-        """A dialog means a hostile payload ran: record it and dismiss it."""
-        self.problems.append(f"dialog opened: {dialog.type} {dialog.message!r}")
-        dialog.dismiss()
+@pytest.fixture
+def browser_trouble() -> BrowserTrouble:
+    """What the test's page did wrong; a test may declare refusals it expects."""
+    return BrowserTrouble()
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, browser_trouble: BrowserTrouble) -> Iterator[Page]:
     """A fresh page (own cookies); the test fails on any error the browser saw."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     context.set_default_timeout(STEP_TIMEOUT_MS)
-    trouble = BrowserTrouble()
+    trouble = browser_trouble
     opened = context.new_page()
     opened.on("console", trouble.on_console)
     opened.on("pageerror", trouble.on_page_error)

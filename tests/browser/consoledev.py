@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import httpx
 import pytest
+from playwright.sync_api import ConsoleMessage
+from playwright.sync_api import Dialog
 from playwright.sync_api import Page
 
 from flyte.devserver.embedded import free_port
@@ -45,6 +47,40 @@ CHAT = {
     ],
 }
 SHELL = {"name": "Shell", "commands": [{"name": "Shell", "events": ["Output"]}]}
+
+
+class BrowserTrouble:
+    """Every console error, uncaught page error and dialog a page produced."""
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+        self._expected: set[tuple[str, int]] = set()
+
+    def expect_refusal(self, path: str, status: int) -> None:
+        """A test's own refused request (a bad token's 401) is not a problem."""
+        self._expected.add((path, status))
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        """Record console errors (CSP violations and failed loads are among them)."""
+        if message.type != "error" or self._is_expected(message):
+            return
+        self.problems.append(f"console error: {message.text} at {message.location}")
+
+    def _is_expected(self, message: ConsoleMessage) -> bool:
+        url = message.location.get("url", "")
+        return any(
+            url.endswith(path) and f"status of {status} " in message.text
+            for path, status in self._expected
+        )
+
+    def on_page_error(self, error: Exception) -> None:
+        """Record an uncaught exception of the page's scripts."""
+        self.problems.append(f"page error: {error}")
+
+    def on_dialog(self, dialog: Dialog) -> None:
+        """A dialog means a hostile payload ran: record it and dismiss it."""
+        self.problems.append(f"dialog opened: {dialog.type} {dialog.message!r}")
+        dialog.dismiss()
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,8 @@ Stable hooks for browser tests (keep them when restyling):
   ``a#flow-executions``.
 - Event page: ``id="event-outcomes"``: one ``.flow-outcome`` per flow holding one
   ``.step`` per step with class ``fired``, ``skipped`` or ``failed``;
-  ``id="event-payload"``, ``id="event-warnings"``, ``a#replay-of``,
+  a step's template warnings in its ``ul.warnings``; ``id="event-payload"``,
+  ``id="event-status"``, ``a#replay-of``,
   ``form#replay`` (POST, ``csrf_token``), ``id="event-replays"``.
 - Execution page: ``id="timeline"`` with one ``li.timeline-entry`` per entry
   (``.entry-event``, ``.entry-evaluation``, ``.entry-action``) and

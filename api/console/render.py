@@ -32,6 +32,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["pretty_json"] = pretty_json
+    env.filters["json_line"] = json_line
     env.filters["when"] = format_time
     env.filters["badge"] = badge_class
     env.filters["size"] = format_size
@@ -68,6 +69,11 @@ def quote_segment(value: object) -> str:
 def pretty_json(value: Any) -> str:
     """JSON indented for reading; the template escapes it like any text."""
     return json.dumps(value, indent=2, sort_keys=True, default=str, ensure_ascii=False)
+
+
+def json_line(value: Any) -> str:
+    """JSON on one line, for a list cell; the template escapes it."""
+    return json.dumps(value, sort_keys=True, default=str, ensure_ascii=False)
 
 
 def format_time(value: datetime | int | float | None) -> str:

@@ -8,6 +8,12 @@ from typing import TYPE_CHECKING
 import falcon
 
 from api.console.common import NotFoundSink
+from api.console.datastore import DatastoreItemPageResource
+from api.console.datastore import DatastorePageResource
+from api.console.events import EventPageResource
+from api.console.events import EventsPageResource
+from api.console.executions import ExecutionPageResource
+from api.console.executions import ExecutionsPageResource
 from api.console.flows import FlowPageResource
 from api.console.flows import FlowsPageResource
 from api.console.overview import Overview
@@ -18,6 +24,7 @@ from api.console.packs import PacksPageResource
 from api.console.queues import add_queue_routes
 from api.console.render import CONSOLE_PREFIX
 from api.console.replay import add_replay_route
+from flyte.audit import Audit
 from flyte.replay import Replays
 from flyte.store.browse import Browse
 
@@ -41,6 +48,12 @@ def add_console_routes(
         "/packs/{pack_id}": PackPageResource(deps.stores, browse, deps.clock),
         "/flows": FlowsPageResource(browse),
         "/flows/{name}": FlowPageResource(deps.stores, browse),
+        "/events": EventsPageResource(browse),
+        "/events/{event_id}": EventPageResource(deps.stores),
+        "/executions": ExecutionsPageResource(browse),
+        "/executions/{correlation_id}": ExecutionPageResource(Audit(deps.stores)),
+        "/datastore": DatastorePageResource(browse),
+        "/datastore/{key}": DatastoreItemPageResource(deps.stores),
     }
     for path, resource in pages.items():
         app.add_route(CONSOLE_PREFIX + path, resource)

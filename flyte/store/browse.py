@@ -22,11 +22,15 @@ from pymongo.database import Database
 
 from flyte.action import Action
 from flyte.action import ActionState
+from flyte.audit_query import AuditQuery
 from flyte.clock import from_millis
 from flyte.clock import to_millis
 from flyte.datastore import DatastoreItem
 from flyte.flow import Flow
 from flyte.pack import Pack
+
+# The audit store's own filter, so the console filters as /v1/audit/flows does.
+from flyte.store.audit import _match as audit_match
 from flyte.store.events import EventRecord
 from flyte.store.events import EventStatus
 
@@ -45,6 +49,19 @@ EVENT_TIME = "event.receivedAt"
 #: Event fields the event list filters on (indexed in flyte/store/indexes.py).
 EVENT_PACK = "event.pack.name"
 EVENT_NAME = "event.name"
+#: Most executions the execution list pages through (most recently active first).
+MAX_EXECUTION_OFFSET = 1_000
+#: Audit copies read per execution listed, at most: long executions share a page.
+AUDIT_DOCS_PER_EXECUTION = 8
+#: What an execution list row needs from an audit copy.
+_EXECUTION_PROJECTION = {
+    "correlationId": 1,
+    "flowName": 1,
+    "stepId": 1,
+    "name": 1,
+    "packName": 1,
+    "state": 1,
+}
 #: What an event list row shows: everything but the outcomes.
 _EVENT_LIST_PROJECTION = {"outcome": 0}
 
@@ -56,6 +73,19 @@ class Page(Generic[T]):
     items: list[T]
     offset: int
     next_offset: int | None
+
+
+@dataclass(frozen=True)
+class ExecutionRow:
+    """An execution in the list, as its most recent matching action shows it."""
+
+    correlation_id: str
+    flow_name: str
+    step_id: str
+    action_name: str
+    pack_name: str
+    state: str
+    time: datetime
 
 
 @dataclass(frozen=True)
@@ -114,6 +144,7 @@ class Browse:
         self._flows = db["flow"]
         self._history = db["flowHistory"]
         self._datastore = db["datastore"]
+        self._audit = db["audit"]
 
     # Events
 
@@ -191,6 +222,38 @@ class Browse:
         )
         return [Action.from_document(doc) for doc in cursor]
 
+    # Executions
+
+    @translate_errors
+    def executions(self, query: AuditQuery, offset: int) -> Page[ExecutionRow]:
+        """Executions with an action matching ``query``, most recently active first.
+
+        Reads the audit copies newest first (one index range) and keeps each
+        correlation's first, so every page is read from the top: no execution
+        shows twice. The read is bounded, so a page may come out short when a few
+        executions hold very many actions.
+        """
+        offset = max(0, min(offset, MAX_EXECUTION_OFFSET))
+        wanted = offset + query.limit + 1
+        cursor = (
+            self._audit.find(audit_match(query), _EXECUTION_PROJECTION)
+            .sort("state.time", DESCENDING)
+            .limit(wanted * AUDIT_DOCS_PER_EXECUTION)
+        )
+        rows: dict[str, ExecutionRow] = {}
+        for doc in cursor:
+            if doc["correlationId"] not in rows:
+                rows[doc["correlationId"]] = _execution_row(doc)
+                if len(rows) == wanted:
+                    break
+        listed = list(rows.values())[offset:]
+        more = (
+            len(listed) > query.limit and offset + query.limit <= MAX_EXECUTION_OFFSET
+        )
+        return Page(
+            listed[: query.limit], offset, offset + query.limit if more else None
+        )
+
     # Packs, flows and the datastore
 
     @translate_errors
@@ -252,6 +315,18 @@ class Browse:
         )
         items = [DatastoreItem.from_document(doc) for doc in cursor]
         return _page(items, offset, limit)
+
+
+def _execution_row(doc: dict[str, Any]) -> ExecutionRow:
+    return ExecutionRow(
+        correlation_id=doc["correlationId"],
+        flow_name=doc.get("flowName", ""),
+        step_id=doc.get("stepId", ""),
+        action_name=doc.get("name", ""),
+        pack_name=doc.get("packName", ""),
+        state=doc["state"]["value"],
+        time=from_millis(doc["state"]["time"]),
+    )
 
 
 def _when(ms: int | None) -> datetime | None:

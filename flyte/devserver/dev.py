@@ -188,6 +188,7 @@ def _print_banner(env: Mapping[str, str], settings: Settings, ports: list[int]) 
         f"  API         {api}/v1\n"
         f"{_more_apis(env, settings, ports[1:])}"
         f"  Health      {api}/health\n"
+        f"  Console     {api}/console\n"
         f"  Swagger UI  {api}/swagger\n"
         f"  MongoDB     {env['FLYTE_MGO_HOST']}\n"
         f"  Redis       {env['REDIS_URL']}\n"

@@ -78,8 +78,10 @@ class Housekeeper:
         for event_id in stale:
             # Jobs can overlap (a slow scan, a backlog of ticks): one whose event
             # another job re-queued since its scan gets 0 and leaves it alone.
+            # The wait restarts at the re-queue's own time, not the job's start,
+            # or a job started long ago would leave the event stale for the next.
             tries = self._stores.events.note_recovery(
-                event_id, now, stale_before=stale_before
+                event_id, self._clock(), stale_before=stale_before
             )
             if tries > self._max_recoveries:
                 logger.error("event=%s: still unprocessed, giving up", event_id)

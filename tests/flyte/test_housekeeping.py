@@ -214,6 +214,38 @@ def test_overlapping_recovery_jobs_requeue_a_stale_event_once(
     assert (doc["status"], doc["recoveries"]) == ("pending", 1)
 
 
+class SlowScanEventStore(EventStore):
+    """An event store whose stale scan takes ``seconds`` of the fake clock."""
+
+    def __init__(self, stores: Stores, clock: FakeClock, seconds: float) -> None:
+        super().__init__(stores.db)
+        self._clock = clock
+        self._seconds = seconds
+
+    def find_stale(self, before: datetime, limit: int = 500) -> list[str]:
+        stale = super().find_stale(before, limit)
+        self._clock.advance(seconds=self._seconds)
+        return stale
+
+
+def test_a_slow_recovery_job_restarts_the_wait_at_the_requeue_time(
+    stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
+) -> None:
+    # Given a recovery job whose scan takes longer than the recovery window
+    stores.events.add(
+        Event("lost", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    slow = dataclasses.replace(
+        stores, events=SlowScanEventStore(stores, clock, seconds=90)
+    )
+    job = Housekeeper(slow, queue, leases, timedelta(seconds=60), clock=clock)
+    clock.advance(seconds=61)
+    # When it re-queues the event
+    job.recover_events()
+    # Then the event's wait restarts now, so the next job does not find it stale
+    assert stores.events.find_stale(clock() - timedelta(seconds=60)) == []
+
+
 def test_the_number_of_recoveries_before_giving_up_is_configurable(
     stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
 ) -> None:

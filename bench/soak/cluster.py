@@ -30,10 +30,11 @@ FAST_TIMINGS = {
     "FLYTE_ACTION_LEASE_SECONDS": "4",
     # Consumers crash on purpose; enough takes that none runs out of them.
     "FLYTE_ACTION_MAX_ATTEMPTS": "20",
-    "FLYTE_EVENT_RECOVERY_SECONDS": "10",
-    "FLYTE_RECOVERY_INTERVAL_SECONDS": "2",
+    # Above the queue delay the faults cause on a busy machine: a shorter
+    # window re-queues events that are only waiting, and floods the queue.
+    "FLYTE_EVENT_RECOVERY_SECONDS": "30",
+    "FLYTE_RECOVERY_INTERVAL_SECONDS": "5",
     "FLYTE_LEASE_CHECK_INTERVAL_SECONDS": "1",
-    # Helper settings from issue 12, point 4 (ignored where not implemented).
     "FLYTE_ORPHAN_WINDOW_SECONDS": "10",
     "FLYTE_EVENT_MAX_RECOVERIES": "20",
     "FLYTE_MGO_TIMEOUT_MS": "3000",

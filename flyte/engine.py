@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from flyte.errors import EventNotFound
 from flyte.errors import FlowNotFound
 from flyte.errors import ResultNotReady
 from flyte.event import Event
+from flyte.event import PackRef
 from flyte.flow import Flow
 from flyte.flow import Step
 from flyte.outcome import FlowOutcome
@@ -49,6 +51,8 @@ DEFAULT_ORPHAN_AFTER = timedelta(minutes=5)
 #: Renders of one step that ran out of time before its error is recorded: the
 #: deadline counts CPU time, yet a cold cache or a long GC may not happen again.
 DEFAULT_RENDER_ATTEMPTS = 3
+#: The id the warm-up looks for and renders with; nothing is stored under it.
+WARM_UP_ID = "warm-up"
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,45 @@ class FlowEngine:
         outcomes += self._start_correlations(record.event)
         self._stores.events.finish(event_id, EventStatus.PROCESSED, outcomes)
         return outcomes
+
+    def warm_up(self) -> int:
+        """Run the first event's code paths once, storing nothing; return the flows.
+
+        Connections, the first queries, flow parsing and template compiling cost
+        most the first time. A worker does them at boot, so its first event is as
+        fast as the next ones.
+        """
+        try:
+            self._stores.events.get(WARM_UP_ID)
+        except EventNotFound:
+            pass
+        self._stores.actions.find_by_correlation(WARM_UP_ID)
+        listed = self._stores.flows.list_flows()
+        for summary in listed:
+            try:
+                flow = self._stores.flows.get_version(summary.uuid)
+            except FlowNotFound:
+                continue  # deleted meanwhile
+            for step in flow.steps:
+                self._warm_up_step(flow, step)
+        return len(listed)
+
+    def _warm_up_step(self, flow: Flow, step: Step) -> None:
+        """Compile the step's templates and render them for an empty event."""
+        for source in _template_sources(step):
+            try:
+                self._templates.check_syntax(source)
+            except TemplateError:
+                pass  # the flow was stored with it; the event will report it
+        self._stores.flows.find_by_trigger(step.event.pack_name, step.event.name)
+        now = self._clock()
+        pack = PackRef(step.event.pack_name, step.event.pack_name)
+        event = Event(WARM_UP_ID, step.event.name, pack, now, now, {})
+        with tracking_undefined():
+            try:
+                self._build_action(flow, step, event, {}, WARM_UP_ID)
+            except TemplateError:
+                pass  # an empty payload need not satisfy the templates
 
     def _start_correlations(self, event: Event) -> list[FlowOutcome]:
         flows = self._stores.flows.find_by_trigger(event.pack.name, event.name)
@@ -273,6 +316,26 @@ class FlowEngine:
             key: self._templates.render(value, variables, self._functions)
             for key, value in templates.items()
         }
+
+
+def _template_sources(step: Step) -> Iterator[str]:
+    """Every template string of a step: context, labels, criteria, command."""
+    yield from step.context.values()
+    yield from step.event.pack_labels.values()
+    yield step.criteria
+    yield from step.command.pack_labels.values()
+    yield from _strings(step.command.input)
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
 
 
 def undefined_warning(name: str) -> str:

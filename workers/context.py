@@ -65,6 +65,10 @@ class ProcessContext:
         """The housekeeper, built on first use."""
         return self._build().housekeeper
 
+    def warm_up(self) -> int:
+        """Connect now, and run the first event's code paths; return the flows."""
+        return self.engine.warm_up()
+
     def _build(self) -> _Built:
         # Worker threads reach this together at start: connect only once.
         with self._lock:

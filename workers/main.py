@@ -2,7 +2,7 @@
 
 Dramatiq imports this module in each worker process it starts. Here, and only
 here, the environment is read, logging configured, the broker built and the
-actors declared on it.
+actors declared on it; each worker process warms up right after it boots.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from workers.actors import declare_actors
 from workers.broker import build_broker
 from workers.context import ProcessContext
 from workers.queue import DramatiqQueue
+from workers.warmup import WarmUp
 
 settings = Settings.from_env()
 configure_logging(settings)
 broker = build_broker(settings)
-declare_actors(broker, ProcessContext(settings, DramatiqQueue(broker)))
+context = ProcessContext(settings, DramatiqQueue(broker))
+declare_actors(broker, context)
+broker.add_middleware(WarmUp(context))

@@ -403,3 +403,24 @@ def test_a_render_that_always_runs_out_of_time_is_a_step_error(
     assert outcome.steps[0].status == "error"
     assert "seconds of CPU time" in outcome.steps[0].reason
     assert time.thread_time() - started < DEFAULT_RENDER_ATTEMPTS * 0.05 + 1.0
+
+
+def test_warm_up_compiles_every_template_and_stores_nothing(
+    stores: Stores, clock: FakeClock
+) -> None:
+    # Given a flow, and an engine that has rendered nothing yet
+    templates = TemplateEngine()
+    engine = FlowEngine(stores, templates, clock=clock)
+    add_flow(
+        stores,
+        step("a", criteria="{{ Event.Payload.n > 1 }}", input="{{ Event.Payload.n }}"),
+    )
+    # When it warms up
+    assert engine.warm_up() == 1
+    # Then it stored nothing, and the first event finds its templates compiled
+    assert stores.db["action"].count_documents({}) == 0
+    assert stores.db["event"].count_documents({}) == 0
+    compiled = templates.cache_info().misses
+    [outcome] = engine.process(post(stores, clock, payload={"n": 2}).id)
+    assert outcome.steps[0].status == "fired"
+    assert templates.cache_info().misses == compiled

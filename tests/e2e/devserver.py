@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -19,16 +20,16 @@ STOP_WITHIN = 20.0
 
 
 def start_dev(
-    data_dir: Path, port: int, *, into_pipe: bool = False
+    data_dir: Path, port: int, *, into_pipe: bool = False, options: Sequence[str] = ()
 ) -> subprocess.Popen[bytes]:
-    """``flyte dev`` on ``port``, its output in ``data_dir/dev.out`` or a pipe."""
+    """``flyte dev [options]`` on ``port``; output in ``data_dir/dev.out`` or a pipe."""
     env = {
         k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
     }
     env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port))
     flyte = Path(sys.executable).parent / "flyte"
     command = [str(flyte), "dev", "--mongo-port", str(free_port())]
-    command += ["--redis-port", str(free_port())]
+    command += ["--redis-port", str(free_port()), *options]
     with (data_dir / "dev.out").open("wb") as log:
         return subprocess.Popen(
             command,

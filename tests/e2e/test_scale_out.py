@@ -29,7 +29,9 @@ import pytest
 
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
+from flyte.devserver.embedded import is_port_free
 from flyte.store import Stores
+from tests.e2e.devserver import start_dev
 from tests.servers import WorkerProcesses
 from tests.servers import with_database
 
@@ -385,3 +387,41 @@ def test_two_of_each_process_survive_losing_any_one_under_load(
     assert lead_intervals(survivor)[-1][0] > max(
         s.killed_at or 0 for s in cluster.schedulers
     )
+
+
+def consecutive_free_ports() -> int:
+    """A free port whose next port is free too."""
+    for _ in range(50):
+        port = free_port()
+        if port < 65535 and is_port_free(port + 1):
+            return port
+    pytest.fail("no two consecutive free ports")
+
+
+@pytest.mark.slow
+def test_flyte_dev_runs_two_web_and_two_worker_processes(tmp_path: Path) -> None:
+    # Given flyte dev --web 2 --workers 2
+    port = consecutive_free_ports()
+    dev = start_dev(tmp_path, port, options=["--web", "2", "--workers", "2"])
+    try:
+        for each in (port, port + 1):
+            wait_healthy(each)
+        # When a flow is posted to the first API and an event to the second
+        prepare(port)
+        body = {"event": "Msg", "payload": {"n": "1"}}
+        url = f"http://127.0.0.1:{port + 1}/v1/packs/Slack/events"
+        assert httpx.post(url, json=body).status_code == 202
+        # Then the first API hands out its action
+        take = f"http://127.0.0.1:{port}/v1/packs/Shell/actions/take"
+
+        def taken() -> bool:
+            return httpx.post(take, params={"commandName": "Run"}).status_code == 200
+
+        wait_for(taken, START_WITHIN, "the action taken")
+    finally:
+        dev.terminate()
+        dev.wait(timeout=20)
+    out = (tmp_path / "dev.out").read_text()
+    assert f"  API 2       http://127.0.0.1:{port + 1}/v1" in out
+    for name in ("web.1", "web.2", "worker.1", "worker.2", "scheduler"):
+        assert f"{name} started" in out, name

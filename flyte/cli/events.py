@@ -81,13 +81,14 @@ def send(args: argparse.Namespace, session: Session) -> int:
     body = event_body(Event(args.event, parse_payload(args.payload)))
     target = pack_id(args.pack, labels)
     path = api_path("packs", target, "events")
-    response = session.client.request("POST", path, expect=(202, 404), json=body)
+    # With an Idempotency-Key, retried on connection errors and 409/502/503/504.
+    response = session.client.post_event(path, body, expect=(202, 404))
     if response.status_code == 404:
         # A typo must not become a new pack: registering takes --register.
         if not args.register:
             raise UnknownPack(target, known_packs(session.client))
         ensure_pack(session.client, args.pack, labels, args.event)
-        response = session.client.request("POST", path, expect=(202,), json=body)
+        response = session.client.post_event(path, body)
     accepted = response.json()
     if args.wait is not None:
         return wait(session, accepted["id"], args.wait)

@@ -7,12 +7,22 @@ statuses ``ApiError`` with the server's own explanation when it gave one.
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Callable
 from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Mapping
 from typing import Any
 
 import httpx
+from tenacity import RetryCallState
+from tenacity import Retrying
+from tenacity import retry_if_exception
+from tenacity import stop_after_attempt
+from tenacity import stop_after_delay
+from tenacity import wait_exponential
+from tenacity import wait_random
 
 from flyte import __version__
 from flyte.sdk.config import ClientConfig
@@ -27,6 +37,20 @@ REL_PACKS = "pack/listPacks"
 REL_TAKE = "takeAction"
 REL_EVENT = "event"
 REL_RESULT = "actionResult"
+#: The header that makes a retried event count once (docs/packs.md).
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+#: Answers after which an event is sent again with the same key: the API is
+#: restarting or overloaded (502, 503, 504), or is still handling an earlier
+#: try of the same event, whose API process may have died (409).
+EVENT_RETRY_STATUSES = frozenset({409, 502, 503, 504})
+#: An event is tried at most this many times, for at most this many seconds,
+#: waiting 0.5, 1, 2, 4 s (plus up to 0.25 s of jitter) between tries.
+EVENT_MAX_ATTEMPTS = 5
+EVENT_RETRY_SECONDS = 10.0
+EVENT_FIRST_DELAY = 0.5
+EVENT_MAX_DELAY = 4.0
+
+logger = logging.getLogger(__name__)
 
 
 def find_link(links: Iterable[Mapping[str, Any]], rel_suffix: str, where: str) -> str:
@@ -41,9 +65,14 @@ class ApiClient:
     """A Flyte API at ``config.api_url``, spoken to with the config's credentials."""
 
     def __init__(
-        self, config: ClientConfig, *, transport: httpx.BaseTransport | None = None
+        self,
+        config: ClientConfig,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        make_key: Callable[[], str] = lambda: str(uuid.uuid4()),
     ) -> None:
         self.config = config
+        self._make_key = make_key
         headers = {"Accept": "application/json", "User-Agent": f"flyte/{__version__}"}
         if config.jwt:
             headers["Authorization"] = f"Bearer {config.jwt}"
@@ -75,6 +104,37 @@ class ApiClient:
         if response.status_code not in expect:
             raise ApiError(method, url, response.status_code, error_detail(response))
         return response
+
+    def post_event(
+        self, target: str, body: Any, *, expect: Collection[int] = (202,)
+    ) -> httpx.Response:
+        """POST an event with a new Idempotency-Key; retry it with the same key.
+
+        Retried on connection errors and timeouts and on 409, 502, 503 and 504,
+        at most ``EVENT_MAX_ATTEMPTS`` times within ``EVENT_RETRY_SECONDS``;
+        the key makes the API store and run the event once however many tries
+        reach it.
+        """
+        headers = {IDEMPOTENCY_HEADER: f'"{self._make_key()}"'}
+        retrying = Retrying(
+            retry=retry_if_exception(self._is_worth_resending),
+            wait=wait_exponential(EVENT_FIRST_DELAY, max=EVENT_MAX_DELAY)
+            + wait_random(0, 0.25),
+            stop=stop_after_attempt(EVENT_MAX_ATTEMPTS)
+            | stop_after_delay(EVENT_RETRY_SECONDS),
+            before_sleep=_log_resend,
+            reraise=True,
+        )
+        response: httpx.Response = retrying(
+            self.request, "POST", target, expect=expect, json=body, headers=headers
+        )
+        return response
+
+    def _is_worth_resending(self, ex: BaseException) -> bool:
+        if isinstance(ex, ApiError):
+            return ex.status in EVENT_RETRY_STATUSES
+        # A closed client stays closed: the pack is stopping.
+        return isinstance(ex, ApiUnreachable) and not self._http.is_closed
 
     def get_json(self, target: str, **kwargs: Any) -> Any:
         """GET a JSON document that must answer 200."""
@@ -116,6 +176,17 @@ def error_detail(response: httpx.Response) -> str:
         parts += [problem for problem in problems if problem not in description]
         return "; ".join(part for part in parts if part)
     return response.text.strip()[:500]
+
+
+def _log_resend(state: RetryCallState) -> None:
+    ex = state.outcome.exception() if state.outcome else None
+    logger.warning(
+        "Sending an event failed (try %d of %d), sending it again with the same "
+        "Idempotency-Key: %s",
+        state.attempt_number,
+        EVENT_MAX_ATTEMPTS,
+        ex,
+    )
 
 
 def _problem(problem: Mapping[str, Any]) -> str:

@@ -160,12 +160,13 @@ class PackRunner:
         )
 
     def send_event(self, name: str, payload: Any = None) -> str | None:
-        """Send an event; the API's Location for it, when the API gives one."""
-        response = self.api.request(
-            "POST",
-            self._link(REL_EVENT),
-            json=event_body(Event(name, payload)),
-            expect=(202,),
+        """Send an event; the API's Location for it, when the API gives one.
+
+        Sent with an Idempotency-Key and retried a few times on connection
+        errors and 409, 502, 503, 504 (``ApiClient.post_event``).
+        """
+        response = self.api.post_event(
+            self._link(REL_EVENT), event_body(Event(name, payload))
         )
         location: str | None = response.headers.get("Location")
         return location

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
-from typing import TYPE_CHECKING
 from typing import Any
 
 import falcon
 
+from api.console.deps import ConsoleDependencies
 from api.console.render import format_time
 from api.console.render import render
 from flyte.action import Action
@@ -22,9 +22,6 @@ from flyte.queue_inspection import QueueDepth
 from flyte.queue_inspection import QueueInspector
 from flyte.store.browse import Browse
 from flyte.store.events import EventRecord
-
-if TYPE_CHECKING:
-    from api.app import Dependencies
 
 #: The window of the events counted by status.
 RECENT_EVENTS = timedelta(hours=1)
@@ -64,7 +61,7 @@ class Snapshot:
 class Overview:
     """Takes snapshots from the stores, the health checks and the queue seam."""
 
-    def __init__(self, deps: Dependencies) -> None:
+    def __init__(self, deps: ConsoleDependencies) -> None:
         self._browse = Browse(deps.stores.db)
         self._checks = deps.health_checks
         self._queues = deps.queues

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import falcon
 
 from api.console.common import NotFoundSink
 from api.console.datastore import DatastoreItemPageResource
 from api.console.datastore import DatastorePageResource
+from api.console.deps import ConsoleDependencies
 from api.console.events import EventPageResource
 from api.console.events import EventsPageResource
 from api.console.executions import ExecutionPageResource
@@ -28,15 +28,12 @@ from flyte.audit import Audit
 from flyte.replay import Replays
 from flyte.store.browse import Browse
 
-if TYPE_CHECKING:
-    from api.app import Dependencies
-
 #: The console's CSS and JS, served below /console/static/.
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 
 def add_console_routes(
-    app: falcon.App[falcon.Request, falcon.Response], deps: Dependencies
+    app: falcon.App[falcon.Request, falcon.Response], deps: ConsoleDependencies
 ) -> None:
     """Attach every console page, its static files and its 404 page."""
     overview = Overview(deps)

@@ -1,0 +1,252 @@
+"""RabbitmqQueueInspector: the queue seam over AMQP, for Dramatiq's RabbitmqBroker.
+
+Dramatiq declares three durable queues per queue name: ``<q>`` (ready),
+``<q>.DQ`` (delayed: retries waiting for their time) and ``<q>.XQ`` (dead
+letters). AMQP tells how many messages each holds (a passive ``queue.declare``),
+but not how many are fetched and unacknowledged, and it has no browse: a page of
+messages is read by fetching them without acknowledging, then handing them all
+back, so RabbitMQ marks them redelivered. Dramatiq workers leave no heartbeats in
+RabbitMQ, so no worker list either. RabbitMQ's management plugin shows what
+AMQP cannot (docs/deployment.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from typing import ParamSpec
+from typing import TypeVar
+
+import dramatiq
+import pika
+import pika.exceptions
+from dramatiq import Message
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.common import dq_name
+from dramatiq.common import q_name
+from dramatiq.common import xq_name
+from dramatiq.errors import BrokerConnectionError
+from dramatiq.errors import DecodeError
+from pika.adapters.blocking_connection import BlockingChannel
+
+from flyte.clock import from_millis
+from flyte.errors import Conflict
+from flyte.errors import NotFound
+from flyte.errors import Unavailable
+from flyte.queue_inspection import MAX_PAGE_SIZE
+from flyte.queue_inspection import MessagePage
+from flyte.queue_inspection import MessageState
+from flyte.queue_inspection import QueueDepth
+from flyte.queue_inspection import QueuedMessage
+from flyte.queue_inspection import QueueInspector
+from flyte.queue_inspection import WorkerInfo
+from workers.messages import DELETE_DEAD_PACKS
+from workers.messages import HANDLE_EVENT
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: Flyte's own queues: listed even before anything was sent to them.
+FLYTE_QUEUES = frozenset({HANDLE_EVENT.queue_name, DELETE_DEAD_PACKS.queue_name})
+#: Most messages fetched to show one page, or to find one dead message: every
+#: one fetched is handed back, so this bounds the work of one request.
+MAX_FETCHED = 1000
+#: Options a dead message loses when requeued, so it starts afresh.
+RESET_OPTIONS = ("retries", "traceback", "requeue_timestamp", "eta")
+_PHYSICAL = {
+    MessageState.READY: q_name,
+    MessageState.DELAYED: dq_name,
+    MessageState.DEAD: xq_name,
+}
+
+
+def _unavailable_on_amqp_error(method: Callable[P, R]) -> Callable[P, R]:
+    """Turn a RabbitMQ failure into ``Unavailable``, as the API maps it to 503."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(*args, **kwargs)
+        except (pika.exceptions.AMQPError, BrokerConnectionError) as ex:
+            raise Unavailable(f"RabbitMQ is unavailable ({type(ex).__name__})") from ex
+
+    return wrapper
+
+
+class RabbitmqQueueInspector:
+    """``flyte.queue_inspection.QueueInspector`` for Dramatiq's ``RabbitmqBroker``."""
+
+    def __init__(
+        self, broker: RabbitmqBroker, known_queues: Iterable[str] = ()
+    ) -> None:
+        self._broker = broker
+        self._known = frozenset(known_queues)
+
+    @_unavailable_on_amqp_error
+    def depths(self) -> list[QueueDepth]:
+        """Ready, delayed and dead counts of Flyte's queues and those declared here."""
+        names = sorted(self._known | self._broker.get_declared_queues())
+        for name in names:
+            # Declares (once) what no worker declared yet, as a worker would:
+            # counting a queue that does not exist closes the channel.
+            self._broker.declare_queue(name, ensure=True)
+        with self._channel() as channel:
+            return [
+                QueueDepth(
+                    name=name,
+                    ready=_count(channel, q_name(name)),
+                    delayed=_count(channel, dq_name(name)),
+                    dead=_count(channel, xq_name(name)),
+                    # AMQP does not tell; the management plugin does.
+                    in_flight=None,
+                )
+                for name in names
+            ]
+
+    @_unavailable_on_amqp_error
+    def messages(
+        self, queue: str, state: MessageState, offset: int = 0, limit: int = 50
+    ) -> MessagePage:
+        """One page of ``queue``'s messages, oldest first, fetched and handed back."""
+        if state not in _PHYSICAL:
+            raise ValueError(f"RabbitMQ cannot list {state} messages")
+        queue = self._checked(queue)
+        physical = _PHYSICAL[state](queue)
+        offset = min(max(offset, 0), MAX_FETCHED)
+        limit = min(max(limit, 1), MAX_PAGE_SIZE, MAX_FETCHED - offset)
+        with self._channel() as channel:
+            total = _count(channel, physical)
+            bodies = list(_fetch(channel, physical, offset + limit))
+        # Closing the channel hands every unacknowledged message back.
+        page = [_queued(body, queue, state) for _, body in bodies[offset:]]
+        return MessagePage(page, total, offset, limit)
+
+    @_unavailable_on_amqp_error
+    def requeue_dead(self, queue: str, message_id: str) -> bool:
+        """Send one dead message back to ``queue``; False if it is not found."""
+        return self._take_dead(queue, message_id, requeue=True)
+
+    @_unavailable_on_amqp_error
+    def delete_dead(self, queue: str, message_id: str) -> bool:
+        """Drop one dead message; False if it is not found."""
+        return self._take_dead(queue, message_id, requeue=False)
+
+    @_unavailable_on_amqp_error
+    def requeue_all_dead(self, queue: str) -> int:
+        """Send every dead message of ``queue`` back (those there when asked)."""
+        queue = self._checked(queue)
+        sent = 0
+        with self._channel() as channel:
+            waiting = _count(channel, xq_name(queue)) or 0
+            for tag, body in _fetch(channel, xq_name(queue), waiting):
+                self._send_fresh(body, queue)
+                channel.basic_ack(tag)
+                sent += 1
+        return sent
+
+    def workers(self) -> list[WorkerInfo]:
+        """None: Dramatiq's workers leave no trace in RabbitMQ that lists them."""
+        return []
+
+    def _take_dead(self, queue: str, message_id: str, *, requeue: bool) -> bool:
+        queue = self._checked(queue)
+        with self._channel() as channel:
+            for tag, body in _fetch(channel, xq_name(queue), MAX_FETCHED):
+                message = _decode(body)
+                if message is not None and message.message_id == message_id:
+                    if requeue:
+                        self._send_fresh(body, queue)
+                    channel.basic_ack(tag)
+                    return True
+        return False
+
+    def _send_fresh(self, body: bytes, queue: str) -> None:
+        message = _decode(body)
+        if message is None:
+            raise Conflict("an undecodable dead message cannot be requeued; delete it")
+        options = {k: v for k, v in message.options.items() if k not in RESET_OPTIONS}
+        self._broker.enqueue(
+            dataclasses.replace(message, queue_name=queue, options=options)
+        )
+
+    def _checked(self, queue: str) -> str:
+        name = q_name(queue)
+        if name not in self._known | self._broker.get_declared_queues():
+            raise NotFound(f"queue {queue!r} not found")
+        self._broker.declare_queue(name, ensure=True)
+        return name
+
+    @contextmanager
+    def _channel(self) -> Iterator[BlockingChannel]:
+        # A connection of its own per request: pika's are not thread-safe.
+        connection = pika.BlockingConnection(self._broker.parameters)
+        try:
+            yield connection.channel()
+        finally:
+            connection.close()
+
+
+def build_rabbitmq_inspector(broker: dramatiq.Broker) -> QueueInspector | None:
+    """The inspector of a ``RabbitmqBroker``; None for another broker."""
+    if isinstance(broker, RabbitmqBroker):
+        return RabbitmqQueueInspector(broker, known_queues=FLYTE_QUEUES)
+    return None
+
+
+def _count(channel: BlockingChannel, name: str) -> int:
+    """Messages ready (not fetched by a worker) in the declared queue ``name``."""
+    declared = channel.queue_declare(name, passive=True)
+    return int(declared.method.message_count)
+
+
+def _fetch(
+    channel: BlockingChannel, name: str, most: int
+) -> Iterator[tuple[int, bytes]]:
+    """Up to ``most`` messages of queue ``name``, unacknowledged: (tag, body)."""
+    for _ in range(min(most, MAX_FETCHED)):
+        method, _properties, body = channel.basic_get(name, auto_ack=False)
+        if method is None:
+            return
+        yield method.delivery_tag, body
+
+
+def _decode(body: bytes) -> Message[Any] | None:
+    try:
+        return Message.decode(body)
+    except DecodeError:
+        return None
+
+
+def _queued(body: bytes, queue: str, state: MessageState) -> QueuedMessage:
+    """What the console shows of one message; an undecodable one says so."""
+    message = _decode(body)
+    if message is None:
+        return QueuedMessage(
+            message_id="",
+            queue=queue,
+            actor="",
+            args=[],
+            kwargs={},
+            retries=0,
+            enqueued_at=None,
+            last_error=f"undecodable message ({len(body)} bytes)",
+            state=state,
+        )
+    eta = message.options.get("eta")
+    return QueuedMessage(
+        message_id=message.message_id,
+        queue=queue,
+        actor=message.actor_name,
+        args=list(message.args),
+        kwargs=dict(message.kwargs),
+        retries=int(message.options.get("retries", 0)),
+        enqueued_at=from_millis(int(message.message_timestamp)),
+        last_error=message.options.get("traceback"),
+        state=state,
+        state_since=None if eta is None else from_millis(int(eta)),
+    )

@@ -72,6 +72,7 @@ from workers.queue import DramatiqQueue
 class Dependencies:
     """Everything the API needs from outside, injected so tests can build their own."""
 
+from workers.inspection_rabbitmq import build_rabbitmq_inspector
     stores: Stores
     queue: WorkQueue
     health_checks: Mapping[str, HealthCheck]
@@ -131,7 +132,7 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
         queue=DramatiqQueue(broker),
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,
-        queues=build_inspector(broker),
+        queues=build_inspector(broker) or build_rabbitmq_inspector(broker),
     )
     return create_app(settings, deps)
 

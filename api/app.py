@@ -65,6 +65,7 @@ from flyte.templating import build_engine
 from workers.broker import broker_health_checks
 from workers.broker import build_broker
 from workers.inspection import build_inspector
+from workers.inspection_rabbitmq import build_rabbitmq_inspector
 from workers.queue import DramatiqQueue
 
 
@@ -72,7 +73,6 @@ from workers.queue import DramatiqQueue
 class Dependencies:
     """Everything the API needs from outside, injected so tests can build their own."""
 
-from workers.inspection_rabbitmq import build_rabbitmq_inspector
     stores: Stores
     queue: WorkQueue
     health_checks: Mapping[str, HealthCheck]

@@ -40,8 +40,8 @@ from flyte.templating import build_engine
 from flyte.templating import template_functions
 from tests.deadletters import DeadLetterLab
 from tests.oidc import Issuer
-from tests.servers import start_mongo
 from tests.rabbitmq import session_vhost
+from tests.servers import start_mongo
 from tests.servers import start_redis
 from workers.actors import declare_actors
 from workers.broker import build_broker
@@ -113,7 +113,6 @@ def session_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setti
             server.stop()
 
 
-@pytest.fixture
 @pytest.fixture(scope="session")
 def rabbitmq_url() -> Iterator[str]:
     """A RabbitMQ virtual host of this session's own; skips when none answers."""
@@ -130,6 +129,7 @@ def broker_url(request: pytest.FixtureRequest, session_settings: Settings) -> st
     return url
 
 
+@pytest.fixture
 def settings(session_settings: Settings) -> Settings:
     """Per-test settings with a database name of its own."""
     database = f"test_{uuid.uuid4().hex[:12]}"

@@ -40,8 +40,9 @@ logger = logging.getLogger("workers.scheduler")
 PURGE_EXPIRED_EVERY = 600
 #: Daily jobs check whether they are due this often.
 DAILY_CHECK_EVERY = 60
-#: A lease renewal waits at most this long for Redis (it renews every second).
-LEASE_CALL_TIMEOUT_SECONDS = 0.5
+#: A lease renewal waits at most this long for Redis: it renews every second,
+#: and its lease lasts 4 s, so a slow answer must not hold up the next renewals.
+LEASE_CALL_TIMEOUT_SECONDS = 1.0
 
 
 def sender(broker: dramatiq.Broker, address: ActorAddress) -> Callable[[], object]:

@@ -92,6 +92,8 @@ class DeadLetterLab:
         if keys:
             self.client.delete(*keys)
         self.broker.close()
+        # RedisBroker.close() leaves its connection pool open.
+        self.client.connection_pool.disconnect()
 
 
 def wait_until(condition: Callable[[], object], seconds: float = WAIT_SECONDS) -> None:

@@ -21,6 +21,7 @@ import functools
 import logging
 import re
 import time
+import traceback
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -102,6 +103,8 @@ class DeadLetterDetails(Middleware):
     The Redis broker dead-letters the copy it stored at enqueue time, while
     ``Retries`` records the failure on the message in memory only; rewriting the
     stored copy just before the nack lets the Queues page show why it died.
+    Failures ``Retries`` leaves unrecorded (an error in ``throws``, a message for
+    an actor this worker does not have) get the traceback of their exception.
     """
 
     def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
@@ -111,6 +114,13 @@ class DeadLetterDetails(Middleware):
         redis_id = message.options.get("redis_message_id")
         if redis_id is None:
             return
+        if "traceback" not in message.options:
+            # MessageProxy keeps the exception only in this private attribute.
+            failure = getattr(message, "_exception", None)
+            if failure is not None:
+                message.options["traceback"] = "".join(
+                    traceback.format_exception(failure, limit=30)
+                )
         key = f"{broker.namespace}:{message.queue_name}.msgs"
         try:
             broker.client.register_script(_REPLACE_STORED)(

@@ -41,6 +41,26 @@ def test_a_dead_lettered_message_is_counted_and_listed_with_its_error(
     assert message.enqueued_at is not None and message.state_since is not None
 
 
+def test_a_message_for_an_unknown_actor_is_dead_lettered_with_the_reason(
+    dead_letters: DeadLetterLab,
+) -> None:
+    # Given a message for an actor no worker has (an older or newer release's)
+    ghost: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=JOBS, actor_name="ghost", args=("a",), kwargs={}, options={}
+    )
+    with dead_letters.running():
+        dead_letters.broker.enqueue(ghost)
+        wait_until(lambda: dead_letters.dead_count() == 1)
+
+    [message] = (
+        RedisQueueInspector(dead_letters.broker)
+        .messages(JOBS, MessageState.DEAD)
+        .messages
+    )
+    assert message.actor == "ghost"
+    assert message.last_error is not None and "ActorNotFound" in message.last_error
+
+
 def test_a_requeued_dead_message_runs_again_with_its_retries_reset(
     dead_letters: DeadLetterLab,
 ) -> None:

@@ -15,9 +15,13 @@ import redis
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 from falcon import testing
+from referencing import Registry
+from referencing import Resource
+from referencing.jsonschema import DRAFT202012
 
 from api.app import Dependencies
 from api.app import create_app
+from api.app import load_openapi
 from flyte.config import Settings
 from flyte.health import mongo_check
 from flyte.health import redis_check
@@ -27,6 +31,8 @@ from flyte.store import Stores
 from flyte.store.idempotency import KeyRecord
 from flyte.store.idempotency import KeyState
 from flyte.store.idempotency import key_record_id
+from tests.api.test_openapi import DOC_URI
+from tests.api.test_openapi import assert_conforms
 from tests.builders import ECHO_FLOW
 from tests.conftest import FakeClock
 from tests.conftest import drain
@@ -241,3 +247,22 @@ def in_flight(
         claimed_at=clock(),
         created_at=clock(),
     )
+
+
+def test_the_answers_conform_to_the_openapi_document(
+    api: testing.TestClient, stores: Stores, clock: FakeClock
+) -> None:
+    document = load_openapi()
+    resource = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry = Registry().with_resource(DOC_URI, resource)
+    stores.idempotency.begin(in_flight("Slack", "busy", clock), WINDOW)
+    answers = [
+        send(api, "k1"),  # 202
+        send(api, "k1"),  # 202, the same
+        send(api, "k1", {"event": "Other"}),  # 422
+        send(api, "busy"),  # 409
+        send(api, '""'),  # 400
+    ]
+    assert [a.status_code for a in answers] == [202, 202, 422, 409, 400]
+    for answer in answers:
+        assert_conforms(answer, document, registry, "/v1/packs/{packId}/events", "POST")

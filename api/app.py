@@ -16,12 +16,16 @@ import falcon
 import yaml
 
 from api.console.routes import add_console_routes
+from api.console.security import ConsoleSecurityMiddleware
+from api.console.security import add_sign_in_routes
 from api.errors import add_error_handlers
 from api.media import YAML_TYPE
 from api.media import BodyLimits
 from api.media import BodyLimitsMiddleware
 from api.media import NegotiationMiddleware
 from api.media import YamlHandler
+from api.metrics import MetricsMiddleware
+from api.metrics import MetricsResource
 from api.middleware import AuthMiddleware
 from api.resources.audit import AuditFlowResource
 from api.resources.audit import AuditFlowsResource
@@ -51,6 +55,9 @@ from flyte.flow import SyntaxCheck
 from flyte.health import HealthCheck
 from flyte.health import mongo_check
 from flyte.logging import configure_logging
+from flyte.metrics import Metrics
+from flyte.metrics import get_metrics
+from flyte.metrics import prepare_multiprocess_dir
 from flyte.queue import WorkQueue
 from flyte.queue_inspection import QueueInspector
 from flyte.replay import Replays
@@ -83,6 +90,8 @@ class Dependencies:
     auth: Auth | None = None
     #: Reads and repairs the broker's queues; None: no queue view.
     queues: QueueInspector | None = None
+    #: Where requests, events and actions are counted; the process's own if None.
+    metrics: Metrics | None = None
 
 
 def create_app(
@@ -90,13 +99,16 @@ def create_app(
 ) -> falcon.App[falcon.Request, falcon.Response]:
     """Wire the resources, media handlers and error mapping; reads no environment."""
     # Auth first, so it guards everything (health and swagger too), as upstream.
-    auth = (
-        [AuthMiddleware(deps.auth or load_auth(settings))]
-        if settings.auth_enabled
-        else []
-    )
+    checker = (deps.auth or load_auth(settings)) if settings.auth_enabled else None
+    auth = [AuthMiddleware(checker)] if checker is not None else []
+    metrics = deps.metrics or get_metrics()
     app = falcon.App[falcon.Request, falcon.Response](
         middleware=[
+            # Timing first, so refusals by the others are timed too; the
+            # console's CSRF check and headers before auth, so they cover its
+            # redirects and refusals.
+            MetricsMiddleware(metrics),
+            ConsoleSecurityMiddleware(),
             *auth,
             NegotiationMiddleware(),
             BodyLimitsMiddleware(BodyLimits.from_settings(settings)),
@@ -113,10 +125,12 @@ def create_app(
         deps.queue,
         leases,
         clock=deps.clock,
+        metrics=metrics,
         key_window=timedelta(seconds=settings.idempotency_window_seconds),
     )
     add_routes(app, _resources(settings, deps, check_syntax, runtime))
     add_console_routes(app, deps)
+    add_sign_in_routes(app, checker)
     return app
 
 
@@ -141,6 +155,8 @@ def get_app() -> falcon.App[falcon.Request, falcon.Response]:
     """Entry point for WSGI servers (``waitress-serve --call api.app:get_app``)."""
     settings = Settings.from_env()
     configure_logging(settings)
+    if settings.metrics_multiproc_dir:
+        prepare_multiprocess_dir(settings.metrics_multiproc_dir)
     return build_app(settings)
 
 
@@ -191,4 +207,5 @@ def _resources(
         "datastore_item": DatastoreItemResource(
             deps.stores.datastore, settings.datastore_max_bytes
         ),
+        "metrics": MetricsResource(settings.metrics_multiproc_dir, deps.queues),
     }

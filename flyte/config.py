@@ -88,6 +88,8 @@ DEFAULT_MAX_LABELS = 64
 #: Peers whose X-Forwarded-Proto/-Host and X-Flyte-Host count: everyone, as
 #: upstream (which reads them from every request).
 DEFAULT_TRUSTED_PROXIES = ("*",)
+#: Where ``python -m workers.metrics`` serves a worker-only host's metrics.
+DEFAULT_METRICS_PORT = 9191
 
 #: zerolog level names (upstream) mapped to Python logging levels.
 _LOG_LEVELS = {
@@ -149,6 +151,9 @@ class Settings:
     oidc_issuer_url: str | None = None
     oidc_client_id: str | None = None
     trusted_proxies: tuple[str, ...] = DEFAULT_TRUSTED_PROXIES
+    #: prometheus_client's multi-process directory; ``None``: each process alone.
+    metrics_multiproc_dir: str | None = None
+    metrics_port: int = DEFAULT_METRICS_PORT
 
     @property
     def auth_enabled(self) -> bool:
@@ -269,6 +274,10 @@ class Settings:
             oidc_client_id=environ.get("FLYTE_OIDC_ISSUER_CLIENT_ID", "").strip()
             or None,
             trusted_proxies=_trusted_proxies(environ),
+            metrics_multiproc_dir=environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+            or None,
+            metrics_port=_int(environ, "FLYTE_METRICS_PORT", 1, 65535)
+            or DEFAULT_METRICS_PORT,
         )
 
 

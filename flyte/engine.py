@@ -30,6 +30,8 @@ from flyte.event import Event
 from flyte.event import PackRef
 from flyte.flow import Flow
 from flyte.flow import Step
+from flyte.metrics import Metrics
+from flyte.metrics import get_metrics
 from flyte.outcome import FlowOutcome
 from flyte.outcome import OutcomeKind
 from flyte.outcome import StepOutcome
@@ -72,6 +74,7 @@ class FlowEngine:
         *,
         clock: Callable[[], datetime] = utcnow,
         functions: Functions | None = None,
+        metrics: Metrics | None = None,
         orphan_after: timedelta = DEFAULT_ORPHAN_AFTER,
         render_attempts: int = DEFAULT_RENDER_ATTEMPTS,
     ) -> None:
@@ -81,6 +84,7 @@ class FlowEngine:
         self._functions = functions
         self._orphan_after = orphan_after
         self._render_attempts = max(render_attempts, 1)
+        self._metrics = metrics or get_metrics()
 
     def process(self, event_id: str) -> list[FlowOutcome]:
         """Handle one stored event; a no-op if it was handled already."""
@@ -221,6 +225,19 @@ class FlowEngine:
         parent_context: dict[str, str],
         correlation_id: str,
     ) -> StepOutcome:
+        """Evaluate one step, and count how it went."""
+        outcome = self._outcome(flow, step, event, parent_context, correlation_id)
+        self._metrics.step_evaluated(_STEP_OUTCOMES[outcome.status])
+        return outcome
+
+    def _outcome(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> StepOutcome:
         """Context, event labels, criteria, then command, in upstream's order."""
         with tracking_undefined() as undefined:
             built = self._build_with_retries(
@@ -316,6 +333,14 @@ class FlowEngine:
             key: self._templates.render(value, variables, self._functions)
             for key, value in templates.items()
         }
+
+
+#: The metrics' name for each step status.
+_STEP_OUTCOMES = {
+    StepStatus.FIRED: "fired",
+    StepStatus.SKIPPED: "skipped",
+    StepStatus.ERROR: "failed",
+}
 
 
 def _template_sources(step: Step) -> Iterator[str]:

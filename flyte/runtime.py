@@ -26,6 +26,8 @@ from flyte.event import Event
 from flyte.event import parse_event
 from flyte.idempotency import IdempotencyKey
 from flyte.idempotency import KeyedIngest
+from flyte.metrics import Metrics
+from flyte.metrics import get_metrics
 from flyte.pack import Pack
 from flyte.queue import WorkQueue
 from flyte.store import Stores
@@ -65,6 +67,7 @@ class PackRuntime:
         *,
         clock: Callable[[], datetime] = utcnow,
         make_id: Callable[[], str] = new_id,
+        metrics: Metrics | None = None,
         key_window: timedelta = DEFAULT_KEY_WINDOW,
     ) -> None:
         self._stores = stores
@@ -72,6 +75,7 @@ class PackRuntime:
         self._leases = leases
         self._clock = clock
         self._make_id = make_id
+        self._metrics = metrics or get_metrics()
         self._contacts: dict[str, tuple[datetime, Pack]] = {}
         self._contacts_lock = threading.Lock()
         self._keyed = KeyedIngest(stores, queue, key_window, make_id=make_id)
@@ -84,14 +88,15 @@ class PackRuntime:
         With an Idempotency-Key, a repeat answers with the first request's event
         and stores nothing (``flyte/idempotency.py``).
         """
-        now = self._clock()
-        pack = self._contact(pack_id, now)
-        body = read_body()
-        event = parse_event(body, self._make_id(), pack.ref(), now)
-        if key is not None:
-            return self._keyed.accept(event, key, body, now)
-        self._stores.events.add(event, now)
-        self._queue_or_forget(event.id, forget=True)
+        with self._metrics.counting_event("event"):
+            now = self._clock()
+            pack = self._contact(pack_id, now)
+            body = read_body()
+            event = parse_event(body, self._make_id(), pack.ref(), now)
+            if key is not None:
+                return self._keyed.accept(event, key, body, now)
+            self._stores.events.add(event, now)
+            self._queue_or_forget(event.id, forget=True)
         return event
 
     def take(self, pack_id: str, command: str | None) -> Action | None:
@@ -99,7 +104,9 @@ class PackRuntime:
         now = self._clock()
         pack = self._contact(pack_id, now)
         lease_until = now + timedelta(seconds=self._leases.seconds)
-        return self._stores.actions.take_next(pack, command, now, lease_until)
+        action = self._stores.actions.take_next(pack, command, now, lease_until)
+        self._metrics.take_returned(action)
+        return action
 
     def post_result(self, pack_id: str, action_id: str, read_body: BodyReader) -> Event:
         """Finish a PENDING action with the pack's result event, and queue that event.
@@ -108,6 +115,12 @@ class PackRuntime:
         retried request finds the event it stored before instead of storing a
         second one, while the result of a later hand-out gets an id of its own.
         """
+        with self._metrics.counting_event("result"):
+            return self._post_result(pack_id, action_id, read_body)
+
+    def _post_result(
+        self, pack_id: str, action_id: str, read_body: BodyReader
+    ) -> Event:
         now = self._clock()
         pack = self._contact(pack_id, now)
         action = self._stores.actions.get_for_pack(action_id, pack)

@@ -18,10 +18,22 @@ from flyte.errors import ConfigError
 from flyte.errors import MissingToken
 from flyte.errors import NoPolicy
 
-__all__ = ["Auth", "Policy", "load_auth"]
+__all__ = [
+    "CONSOLE_PATH",
+    "TOKEN_COOKIE",
+    "Auth",
+    "Policy",
+    "credential",
+    "is_console_path",
+    "load_auth",
+]
 
 #: Checks a raw token and returns its claims, or raises InvalidToken.
 Verify = Callable[[str], Mapping[str, Any]]
+#: The web console's paths; only below it does a signed-in cookie count as a token.
+CONSOLE_PATH = "/console"
+#: The cookie in which a browser keeps the token it signed in with.
+TOKEN_COOKIE = "flyte_token"
 
 
 class Auth:
@@ -43,6 +55,31 @@ class Auth:
         claims = self._verify(_strip_bearer(authorization))
         if not is_fulfilled(match.rule.claims, claims, match.params):
             raise ClaimsNotMet(f"the token lacks the claims {method} {path} needs")
+
+    def verify(self, token: str) -> Mapping[str, Any]:
+        """The claims of a bearer token (``Bearer `` optional), or InvalidToken.
+
+        ``authorize`` verifies only where the policy asks for claims; signing in
+        verifies always, so a browser never keeps a token that is not valid.
+        """
+        if not token.strip():
+            raise MissingToken("no token given")
+        return self._verify(_strip_bearer(token))
+
+
+def is_console_path(path: str) -> bool:
+    """Whether ``path`` is the web console's (``/console`` or below it)."""
+    return path == CONSOLE_PATH or path.startswith(CONSOLE_PATH + "/")
+
+
+def credential(
+    path: str, authorization: str | None, cookie_token: str | None
+) -> str | None:
+    """The token a request presents: its Authorization header, or on the
+    console's paths only, the token a browser signed in with (its cookie)."""
+    if authorization:
+        return authorization
+    return cookie_token if is_console_path(path) and cookie_token else None
 
 
 def load_auth(settings: Settings, **options: Any) -> Auth:

@@ -31,6 +31,7 @@ from flyte.devserver.embedded import redis_command
 from flyte.devserver.processes import PROCESSES
 from flyte.devserver.processes import worker_command
 from flyte.errors import ConfigError
+from flyte.metrics import prepare_multiprocess_dir
 
 #: Ports tried first for the embedded servers, so local tools find them as usual.
 DEFAULT_MONGO_PORT = 27017
@@ -67,6 +68,11 @@ def run_dev(environ: Mapping[str, str], options: DevOptions) -> int:
     data_dir.mkdir(parents=True, exist_ok=True)
     manager = Manager(Printer(PipeSafeOutput(sys.stdout)))
     env = _child_environment(environ)
+    if not environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Every web and worker process adds to one set of metrics, and a new
+        # session starts from zero, as its processes do.
+        metrics_dir = prepare_multiprocess_dir(data_dir / "metrics", fresh=True)
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
     if not environ.get("FLYTE_MGO_HOST"):
         port = _choose_port(options.mongo_port, DEFAULT_MONGO_PORT)
         # nx-27017 prints tracebacks on normal shutdown; keep them in its own file.
@@ -190,6 +196,7 @@ def _print_banner(env: Mapping[str, str], settings: Settings, ports: list[int]) 
         f"  Health      {api}/health\n"
         f"  Console     {api}/console\n"
         f"  Swagger UI  {api}/swagger\n"
+        f"  Metrics     {api}/metrics\n"
         f"  MongoDB     {env['FLYTE_MGO_HOST']}\n"
         f"  Redis       {env['REDIS_URL']}\n"
         f"{_broker_line(settings)}"

@@ -20,6 +20,8 @@ from flyte.clock import to_millis
 from flyte.errors import ActionNotFound
 from flyte.errors import ActionNotPending
 from flyte.errors import FlyteError
+from flyte.metrics import Metrics
+from flyte.metrics import get_metrics
 from flyte.pack import Pack
 from flyte.store.audit import AuditStore
 from flyte.store.mongo import translate_errors
@@ -61,10 +63,15 @@ class ActionStore:
     """Create, take, finish, expire and look up actions."""
 
     def __init__(
-        self, db: Database[dict[str, Any]], audit: AuditStore | None = None
+        self,
+        db: Database[dict[str, Any]],
+        audit: AuditStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._actions = db["action"]
         self._audit = AuditStore(db) if audit is None else audit
+        # Every state change passes through here: the one place to count them.
+        self._metrics = metrics or get_metrics()
 
     @translate_errors
     def insert(self, action: Action) -> bool:
@@ -73,6 +80,7 @@ class ActionStore:
             self._actions.insert_one(_document(action))
         except DuplicateKeyError:
             return False
+        self._metrics.action_created(action)
         self._copy_to_audit([action], new=True)
         return True
 
@@ -209,6 +217,7 @@ class ActionStore:
         )
         if result.matched_count != 1:
             return None
+        self._metrics.action_moved(before.state, after.state)
         self._copy_to_audit([after], new=False)
         return after
 

@@ -148,12 +148,25 @@ def _check_triggers(
             findings.duplicated_triggers.append(key)
 
 
+#: The drain gives up when the backlog has not shrunk for this long.
+STALLED_AFTER = 90.0
+
+
 def drain(mongo_uri: str, ledger: Ledger, timeout: float) -> tuple[Findings, float]:
-    """Wait until nothing is stuck (or ``timeout``); the findings and seconds waited."""
-    started = time.monotonic()
+    """Wait until nothing is left in flight; the findings and seconds waited.
+
+    A slow machine drains slowly, so the wait goes on while the backlog shrinks:
+    it ends when nothing is left, when nothing has moved for ``STALLED_AFTER``
+    seconds (what is left is stuck), or after ``timeout``.
+    """
+    started = last_progress = time.monotonic()
+    least = None
     while True:
         findings = examine(mongo_uri, ledger)
-        waited = time.monotonic() - started
-        if (findings.stuck == 0 and not findings.lost_triggers) or waited > timeout:
-            return findings, waited
+        now = time.monotonic()
+        left = findings.stuck + len(findings.lost_triggers)
+        if least is None or left < least:
+            least, last_progress = left, now
+        if left == 0 or now - last_progress > STALLED_AFTER or now - started > timeout:
+            return findings, now - started
         time.sleep(2)

@@ -52,7 +52,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--appendfsync", choices=["everysec", "always"], default="everysec"
     )
-    parser.add_argument("--drain-timeout", type=float, default=300.0)
+    parser.add_argument("--drain-timeout", type=float, default=900.0)
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--results", type=Path, default=None, help="JSON lines out")
     parser.add_argument("--keep", action="store_true", help="keep every run's logs")

@@ -1,0 +1,123 @@
+"""End to end: a real ``flyte dev`` with two web and two worker processes; each
+web process's /metrics shows the sum of every process's counts."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flyte.devserver.embedded import free_port
+from flyte.devserver.embedded import is_port_free
+from tests.builders import ECHO_FLOW
+from tests.builders import make_pack_body
+from tests.e2e.devserver import STOP_WITHIN
+from tests.e2e.devserver import wait_healthy
+from tests.test_metrics import parse
+from tests.test_metrics import value
+
+#: Events posted through each of the two web processes.
+EVENTS_PER_WEB = (3, 2)
+
+
+def two_free_ports() -> int:
+    """A port that is free, and so is the next one (``--web 2`` uses both)."""
+    for _ in range(50):
+        port = free_port()
+        if port < 65535 and is_port_free(port + 1):
+            return port
+    pytest.fail("no two consecutive free ports")
+
+
+@pytest.fixture
+def dev(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """``flyte dev --web 2 --worker-processes 2``; yields both web roots."""
+    port = two_free_ports()
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("FLYTE_MGO_HOST", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")
+    }
+    env.update(FLYTE_DATA_DIR=str(tmp_path), FLYTE_PORT=str(port))
+    flyte = Path(sys.executable).parent / "flyte"
+    command = [str(flyte), "dev", "--web", "2", "--worker-processes", "2"]
+    command += ["--mongo-port", str(free_port()), "--redis-port", str(free_port())]
+    with (tmp_path / "dev.out").open("wb") as log:
+        process = subprocess.Popen(
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    roots = (f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}")
+    try:
+        for root in roots:
+            wait_healthy(root, process)
+        yield roots
+    finally:
+        os.kill(process.pid, signal.SIGINT)
+        process.wait(timeout=STOP_WITHIN)
+
+
+@pytest.mark.slow
+def test_every_web_process_reports_the_sum_of_all_processes(
+    dev: tuple[str, str], tmp_path: Path
+) -> None:
+    first, second = (httpx.Client(base_url=root, timeout=10) for root in dev)
+    # Given the echo flow and its packs
+    assert first.post("/v1/packs", json=make_pack_body()).status_code == 201
+    shell = make_pack_body(name="Shell", commands=[{"name": "Shell"}], events=[])
+    assert first.post("/v1/packs", json=shell).status_code == 201
+    assert first.post("/v1/flows", json=ECHO_FLOW).status_code == 201
+    # When events arrive through both web processes, and Shell takes every action
+    message = {"event": "ReceivedMessage", "payload": {"text": "echo hi"}}
+    for api, count in zip((first, second), EVENTS_PER_WEB, strict=True):
+        for _ in range(count):
+            assert api.post("/v1/packs/Slack/events", json=message).status_code == 202
+    total = sum(EVENTS_PER_WEB)
+    taken = _take_all(first, second, total)
+    assert taken == total
+    # Then each web process's /metrics counts what all processes did: events
+    # from both web processes, steps and messages from both worker processes
+    for api in (first, second):
+        samples = parse(api.get("/metrics").text)
+        assert value(samples, "flyte_events_accepted_total", kind="event") == total
+        assert value(samples, "flyte_steps_total", outcome="fired") == total
+        created = {"from_state": "none", "to_state": "NEW"}
+        assert value(samples, "flyte_action_transitions_total", **created) == total
+        assert value(samples, "flyte_takes_total", result="action") == total
+        assert value(samples, "flyte_event_to_takeable_seconds_count") == total
+        success = {"actor": "handle_event", "outcome": "success"}
+        assert value(samples, "flyte_worker_messages_total", **success) == total
+        assert value(samples, "flyte_queue_inspection_up") == 1
+        assert (
+            "flyte_queue_messages",
+            frozenset({("queue", "events"), ("state", "ready")}),
+        ) in samples
+    # And the counts come from files of several processes
+    files = list((tmp_path / "metrics").glob("*.db"))
+    assert len({f.stem.rsplit("_", 1)[-1] for f in files}) >= 3
+    first.close()
+    second.close()
+
+
+def _take_all(first: httpx.Client, second: httpx.Client, wanted: int) -> int:
+    """Take actions through both web processes until ``wanted`` are taken."""
+    taken = 0
+    deadline = time.monotonic() + 30
+    apis = (first, second)
+    while taken < wanted and time.monotonic() < deadline:
+        response = apis[taken % 2].post("/v1/packs/Shell/actions/take")
+        if response.status_code == 200:
+            taken += 1
+        else:
+            time.sleep(0.05)
+    return taken

@@ -25,6 +25,7 @@ from api.app import create_app
 from flyte.auth import load_auth
 from flyte.config import DEFAULT_METRICS_PORT
 from flyte.config import Settings
+from flyte.devserver.embedded import free_port
 from flyte.errors import ConfigError
 from flyte.errors import PackNotFound
 from flyte.health import mongo_check
@@ -328,3 +329,35 @@ def test_worker_messages_are_counted_by_actor_and_outcome(
     assert count("flaky", "retry") == 1
     assert count("flaky", "dead") == 1
     assert attempts == ["c", "c"]
+
+
+def test_a_worker_only_host_serves_its_processes_metrics(tmp_path: Path) -> None:
+    # Given a worker process's counts in the host's directory
+    directory = prepare_multiprocess_dir(tmp_path / "metrics")
+    _count_in_another_process(directory, 2)
+    # When python -m workers.metrics serves that directory
+    port = free_port()
+    env = {
+        **os.environ,
+        "PROMETHEUS_MULTIPROC_DIR": str(directory),
+        "FLYTE_METRICS_PORT": str(port),
+        "FLYTE_BIND": "127.0.0.1",
+    }
+    server = subprocess.Popen([sys.executable, "-m", "workers.metrics"], env=env)
+    try:
+        text = _get_when_up(f"http://127.0.0.1:{port}/metrics")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    # Then Prometheus reads them there
+    assert value(parse(text), "flyte_steps_total", outcome="fired") == 2
+
+
+def _get_when_up(url: str) -> str:
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            return httpx.get(url, timeout=2).text
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, f"{url} did not answer"
+            time.sleep(0.1)

@@ -379,6 +379,7 @@ def test_two_of_each_process_survive_losing_any_one_under_load(
     by_port = Counter(port for port, _ in load.taken)
     assert all(by_port[port] >= len(taken) // 10 for port in cluster.ports), by_port
     # ... and one scheduler led at a time, the survivor taking over
+    wait_for(lambda: leader(cluster) is not None, START_WITHIN, "a new leader")
     first, second = (lead_intervals(s) for s in cluster.schedulers)
     for start, end in first:
         for other_start, other_end in second:

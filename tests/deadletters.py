@@ -19,7 +19,7 @@ import redis
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 
-from workers.inspection import DeadLetterDetails
+from workers.stored_messages import DeadLetterDetails
 
 #: The lab's queue.
 JOBS = "jobs"

@@ -20,7 +20,7 @@ from flyte.health import health_redis_client
 from flyte.health import noted
 from flyte.health import redis_check
 from flyte.health import within
-from workers.inspection import DeadLetterDetails
+from workers.stored_messages import DeadLetterDetails
 
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
 REDIS_TIMEOUT_SECONDS = 10

@@ -16,12 +16,10 @@ queue.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import re
 import time
-import traceback
 from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
@@ -33,14 +31,10 @@ from typing import cast
 
 import dramatiq
 import redis
-from dramatiq import Message
-from dramatiq import Middleware
-from dramatiq.broker import MessageProxy
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.common import dq_name
 from dramatiq.common import q_name
 from dramatiq.common import xq_name
-from dramatiq.errors import DecodeError
 
 from flyte.clock import from_millis
 from flyte.clock import to_millis
@@ -57,6 +51,9 @@ from flyte.queue_inspection import QueueInspector
 from flyte.queue_inspection import WorkerInfo
 from workers.messages import DELETE_DEAD_PACKS
 from workers.messages import HANDLE_EVENT
+from workers.stored_messages import decode_message
+from workers.stored_messages import fresh_copy
+from workers.stored_messages import queued_message
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -74,17 +71,8 @@ MAX_WORKERS = 100
 MAX_IN_FLIGHT_SHOWN = 20
 #: Dead messages requeued per round trip by ``requeue_all_dead``.
 REQUEUE_BATCH = 100
-#: Options a dead message loses when requeued: its next run starts afresh, with
-#: every retry again, instead of being dead-lettered at its first failure.
-RESET_OPTIONS = ("retries", "traceback", "requeue_timestamp", "eta", "redis_message_id")
 #: Dramatiq's own rule for queue names (``dramatiq.actor``).
 _QUEUE_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9._-]*")
-#: Replace a stored message only if it is still there (never resurrect one).
-_REPLACE_STORED = """
-if redis.call("hexists", KEYS[1], ARGV[1]) == 1 then
-    redis.call("hset", KEYS[1], ARGV[1], ARGV[2])
-end
-"""
 #: Atomically take a message out of a dead-letter queue: only one caller gets it.
 _CLAIM_DEAD = """
 local score = redis.call("zscore", KEYS[1], ARGV[1])
@@ -95,44 +83,6 @@ redis.call("hdel", KEYS[2], ARGV[1])
 if not data then return false end
 return {data, score}
 """
-
-
-class DeadLetterDetails(Middleware):
-    """Keeps a failing message's retries and last error in its dead-lettered copy.
-
-    The Redis broker dead-letters the copy it stored at enqueue time, while
-    ``Retries`` records the failure on the message in memory only; rewriting the
-    stored copy just before the nack lets the Queues page show why it died.
-    Failures ``Retries`` leaves unrecorded (an error in ``throws``, a message for
-    an actor this worker does not have) get the traceback of their exception.
-    """
-
-    def before_nack(self, broker: dramatiq.Broker, message: MessageProxy) -> None:
-        """Store the message as it is now over the copy about to be dead-lettered."""
-        if not isinstance(broker, RedisBroker):
-            return
-        redis_id = message.options.get("redis_message_id")
-        if redis_id is None:
-            return
-        if "traceback" not in message.options:
-            # MessageProxy keeps the exception only in this private attribute.
-            failure = getattr(message, "_exception", None)
-            if failure is not None:
-                message.options["traceback"] = "".join(
-                    traceback.format_exception(failure, limit=30)
-                )
-        key = f"{broker.namespace}:{message.queue_name}.msgs"
-        try:
-            broker.client.register_script(_REPLACE_STORED)(
-                keys=[key], args=[redis_id, message.encode()]
-            )
-        except redis.RedisError as ex:
-            # Only the details are lost: the nack itself still dead-letters it.
-            logger.warning(
-                "Could not record the failure of message %s: %s",
-                message.message_id,
-                ex,
-            )
 
 
 def _unavailable_on_redis_error(method: Callable[P, R]) -> Callable[P, R]:
@@ -224,11 +174,11 @@ class RedisQueueInspector:
         if not claimed:
             return False
         data, score = claimed
-        message = _decode(data)
+        message = decode_message(data)
         try:
             if message is None:
                 raise Conflict(f"message {message_id!r} cannot be decoded; delete it")
-            self._broker.enqueue(_fresh(message, queue))
+            self._broker.enqueue(fresh_copy(message, queue))
         except (redis.RedisError, Conflict):
             self._restore_dead(dead_key, message_id, data, float(score))
             raise
@@ -295,7 +245,8 @@ class RedisQueueInspector:
         total, ids = pipe.execute()
         found = self._load(self._key(queue) + ".msgs", ids)
         messages = [
-            _message(i, data, queue, MessageState.READY, None) for i, data in found
+            queued_message(i, data, queue, MessageState.READY, None)
+            for i, data in found
         ]
         return MessagePage(messages, int(total), offset, limit)
 
@@ -308,7 +259,8 @@ class RedisQueueInspector:
         died = {message_id: int(score) for message_id, score in entries}
         found = self._load(dead_key + ".msgs", list(died))
         messages = [
-            _message(i, data, queue, MessageState.DEAD, died[i]) for i, data in found
+            queued_message(i, data, queue, MessageState.DEAD, died[i])
+            for i, data in found
         ]
         return MessagePage(messages, int(total), offset, limit)
 
@@ -323,7 +275,7 @@ class RedisQueueInspector:
             if len(entries) >= offset + limit:
                 break
         messages = [
-            _message(i, data, queue, MessageState.DELAYED, None)
+            queued_message(i, data, queue, MessageState.DELAYED, None)
             for i, data in entries[offset:]
         ]
         return MessagePage(messages, total, offset, limit)
@@ -378,7 +330,9 @@ class RedisQueueInspector:
             MessageState.DELAYED if queue != q_name(queue) else MessageState.IN_FLIGHT
         )
         found = self._load(self._key(queue) + ".msgs", ids)
-        return [_message(i, data, q_name(queue), state, None) for i, data in found]
+        return [
+            queued_message(i, data, q_name(queue), state, None) for i, data in found
+        ]
 
     def _load(self, hash_key: str, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
         """The stored messages of ``ids`` (HMGET), less those gone meanwhile."""
@@ -442,61 +396,6 @@ def _checked(queue: str) -> str:
     if not _QUEUE_NAME.fullmatch(queue) or queue.startswith("__"):
         raise NotFound(f"queue {queue!r} not found")
     return q_name(queue)
-
-
-def _fresh(message: Message[Any], queue: str) -> Message[Any]:
-    """The dead message as a new send: same id, actor and arguments, no past."""
-    options = {k: v for k, v in message.options.items() if k not in RESET_OPTIONS}
-    return dataclasses.replace(message, queue_name=queue, options=options)
-
-
-def _decode(data: bytes) -> Message[Any] | None:
-    try:
-        return Message.decode(data)
-    except DecodeError:
-        return None
-
-
-def _message(
-    message_id: bytes,
-    data: bytes,
-    queue: str,
-    state: MessageState,
-    state_since_ms: int | None,
-) -> QueuedMessage:
-    """What the console shows of one stored message; undecodable ones say so.
-
-    A delayed message's ``state_since`` is when it is due (its ``eta``).
-    """
-    message = _decode(data)
-    if message is not None and state_since_ms is None:
-        state_since_ms = message.options.get("eta")
-    since = None if state_since_ms is None else from_millis(int(state_since_ms))
-    if message is None:
-        return QueuedMessage(
-            message_id=message_id.decode(),
-            queue=queue,
-            actor="",
-            args=[],
-            kwargs={},
-            retries=0,
-            enqueued_at=None,
-            last_error=f"undecodable message ({len(data)} bytes)",
-            state=state,
-            state_since=since,
-        )
-    return QueuedMessage(
-        message_id=message_id.decode(),
-        queue=queue,
-        actor=message.actor_name,
-        args=list(message.args),
-        kwargs=dict(message.kwargs),
-        retries=int(message.options.get("retries", 0)),
-        enqueued_at=from_millis(int(message.message_timestamp)),
-        last_error=message.options.get("traceback"),
-        state=state,
-        state_since=since,
-    )
 
 
 def _chunks(values: list[Any], size: int) -> Iterator[tuple[Any, ...]]:

@@ -259,7 +259,11 @@ def screenshot(page: Page, name: str) -> None:
     folder = os.environ.get(SCREENSHOTS_ENV)
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"console-{name}.png"), full_page=True)
+        # A viewport as tall as the page, rather than a full-page capture: the
+        # fixed sidebar then reaches the bottom, as it does on screen.
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": 1280, "height": max(900, int(height))})
+        page.screenshot(path=str(Path(folder) / f"console-{name}.png"))
 
 
 def quoted(segment: str) -> str:

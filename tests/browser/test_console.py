@@ -9,10 +9,12 @@ or runs a payload fails whatever it asserts.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 import pytest
@@ -30,6 +32,11 @@ from tests.browser.consoledev import running_dev
 from tests.browser.consoledev import screenshot
 from tests.browser.consoledev import seed_hostile
 from tests.browser.consoledev import wait_for
+from tests.e2e.test_quickstart import REPLY_WITHIN
+from tests.e2e.test_quickstart import lines_of
+from tests.e2e.test_quickstart import next_line
+from tests.e2e.test_quickstart import start_pack
+from tests.e2e.test_quickstart import stop
 from workers.messages import HANDLE_EVENT
 from workers.messages import ActorAddress
 
@@ -91,22 +98,38 @@ def test_every_page_renders_without_browser_errors(
     screenshot(page, name)
 
 
-def test_the_quickstart_execution_shows_both_steps_on_its_timeline(
-    seeded: Seeded, page: Page
+def test_the_quickstart_run_by_its_packs_shows_both_steps_on_its_timeline(
+    seeded: Seeded, page: Page, tmp_path: Path
 ) -> None:
-    # Given the quickstart's chat message carried through both steps
-    # When the operator opens the executions list and follows the execution
-    page.goto(seeded.url("/console/executions"))
-    page.locator(f"a[href$='{seeded.correlation_id}']").first.click()
-    # Then the timeline shows the trigger and both steps, each succeeded
-    expect(page).to_have_url(re.compile(seeded.correlation_id))
+    dev = seeded.dev
+    env = {**os.environ, "FLYTE_API": dev.base, "FLYTE_POLLING_INTERVAL": "0.5"}
+    # Given the quickstart's Shell and Chat packs running (its flow is applied)
+    shell = start_pack("shell", env, tmp_path / "shell.log")
+    chat = start_pack("chat", env, tmp_path / "chat.log", interactive=True)
+    assert chat.stdin is not None and chat.stdout is not None
+    replies = lines_of(chat.stdout)
+    try:
+        # When a user types the command into the chat and the answer comes back
+        chat.stdin.write(b"flyte uptime\n")
+        chat.stdin.flush()
+        assert "load average" in next_line(replies, "flyte> ", REPLY_WITHIN)
+    finally:
+        stop(shell)
+        stop(chat)
+        chat.stdin.close()
+    # And the operator opens that execution from the flow's executions
+    page.goto(seeded.url("/console/executions?flowName=chat_uptime"))
+    newest = page.locator("a[href*='/console/executions/']").first
+    newest.click()
+    # Then its timeline shows the trigger and both steps, each succeeded, with
+    # the shell's real output as the first step's result
     body = page.locator("main")
-    expect(body).to_contain_text("chat_uptime")
     expect(body).to_contain_text("ReceivedMessage")
     for step in ("run_uptime", "reply"):
         expect(body).to_contain_text(step)
-    expect(body).to_contain_text("SUCCESS")
+    expect(body).to_contain_text("load average")
     assert body.inner_text().count("SUCCESS") >= 2
+    assert seeded.correlation_id not in page.url
 
 
 #: The path of a page showing hostile data, from the hostile ids.
@@ -215,10 +238,11 @@ def test_a_dead_lettered_message_is_requeued_from_the_queues_page(
     screenshot(page, "queues-dead")
     page.locator("a[href*='/console/queues/events']").first.click()
     page.locator("a.state-tab[data-state='dead']").click()
-    # Then the dead message is listed with its actor and arguments
+    # Then the dead message is listed with its actor, arguments and error
     row = page.locator("tr.row", has_text=UNKNOWN_ACTOR.actor_name)
     expect(row).to_have_count(1)
     expect(row).to_contain_text(seeded.chat_event)
+    expect(row).to_contain_text("ActorNotFound")
     screenshot(page, "queue-dead")
     # When the operator requeues it
     row.get_by_role("button", name="Requeue").click()

@@ -7,6 +7,7 @@ from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import falcon
 
@@ -33,6 +34,18 @@ UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
+class Failure:
+    """A failed event or a FATAL action, as the overview lists it."""
+
+    time: datetime
+    kind: str
+    pack_name: str
+    name: str
+    detail: str
+    href: str
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the overview counts, at one moment."""
 
@@ -41,8 +54,7 @@ class Snapshot:
     counts: dict[str, int | str]
     queues: list[QueueDepth] | None
     queue_error: str = ""
-    failed_events: list[EventRecord] = field(default_factory=list)
-    failed_actions: list[Action] = field(default_factory=list)
+    failures: list[Failure] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """What /console/overview.json answers: every count by name."""
@@ -85,13 +97,16 @@ class Overview:
             counts=counts,
             queues=queues,
             queue_error=queue_error,
-            failed_events=(
-                self._browse.failed_events(LATEST_FAILURES) if failures else []
-            ),
-            failed_actions=(
-                self._browse.failed_actions(LATEST_FAILURES) if failures else []
-            ),
+            failures=self._failures() if failures else [],
         )
+
+    def _failures(self) -> list[Failure]:
+        """The latest failed events and FATAL actions, newest first."""
+        found = [
+            _event_failure(r) for r in self._browse.failed_events(LATEST_FAILURES)
+        ] + [_action_failure(a) for a in self._browse.failed_actions(LATEST_FAILURES)]
+        found.sort(key=lambda failure: failure.time, reverse=True)
+        return found[:LATEST_FAILURES]
 
     def _pack_counts(self, now: datetime) -> dict[str, int | str]:
         live = self._browse.count_packs_seen(now - WARNING_AFTER)
@@ -105,6 +120,28 @@ class Overview:
             "packs_critical": total - live - warning,
             "packs_total": total,
         }
+
+
+def _event_failure(record: EventRecord) -> Failure:
+    return Failure(
+        time=record.event.received_at,
+        kind="event failed",
+        pack_name=record.event.pack.name,
+        name=record.event.name,
+        detail=record.reason,
+        href=f"/console/events/{quote(record.event.id, safe='')}",
+    )
+
+
+def _action_failure(action: Action) -> Failure:
+    return Failure(
+        time=action.last_change.time,
+        kind="action FATAL",
+        pack_name=action.pack_name,
+        name=action.name,
+        detail=f"flow {action.flow_name}, step {action.step_id}",
+        href=f"/console/executions/{quote(action.correlation_id, safe='')}",
+    )
 
 
 def _prefixed(prefix: str, counts: dict[str, int]) -> dict[str, int | str]:

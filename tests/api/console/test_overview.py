@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
 from falcon import testing
+
+from flyte.event import FATAL
+from tests.api.test_runtime import result_path
+from tests.api.test_runtime import send
+from tests.api.test_runtime import take
+from tests.conftest import drain
 
 
 def test_the_overview_counts_packs_flows_events_and_actions(
@@ -37,3 +45,17 @@ def test_the_counts_are_not_cached(client: testing.TestClient) -> None:
     result = client.simulate_get("/console/overview.json")
     assert result.status_code == 200
     assert result.headers["Cache-Control"] == "no-store"
+
+
+def test_the_overview_lists_a_fatal_action_among_the_latest_failures(
+    console: testing.TestClient, broker: RedisBroker, worker: Worker
+) -> None:
+    send(console, "echo hello")
+    drain(broker, worker)
+    path = result_path(take(console, "Shell"))
+    console.simulate_post(path, json={"event": FATAL, "payload": {"error": "boom"}})
+    drain(broker, worker)
+    page = console.simulate_get("/console").text
+    failures = page.split('id="latest-failures"')[1]
+    assert "action FATAL" in failures
+    assert "flow echo, step ask" in failures

@@ -10,6 +10,8 @@ from flyte.clock import new_id
 from flyte.clock import utcnow
 from flyte.errors import FlyteError
 from flyte.event import Event
+from flyte.metrics import Metrics
+from flyte.metrics import get_metrics
 from flyte.queue import WorkQueue
 from flyte.store import Stores
 
@@ -28,11 +30,13 @@ class Replays:
         *,
         clock: Callable[[], datetime] = utcnow,
         make_id: Callable[[], str] = new_id,
+        metrics: Metrics | None = None,
     ) -> None:
         self._stores = stores
         self._queue = queue
         self._clock = clock
         self._make_id = make_id
+        self._metrics = metrics or get_metrics()
 
     def replay(self, event_id: str) -> Event:
         """Send again as a new event with the same pack, name and payload.
@@ -41,6 +45,10 @@ class Replays:
         since an operator asked, not the pack. Raises EventNotFound if the
         event is not stored.
         """
+        with self._metrics.counting_event("replay"):
+            return self._replay(event_id)
+
+    def _replay(self, event_id: str) -> Event:
         original = self._stores.events.get(event_id).event
         now = self._clock()
         replay = dataclasses.replace(

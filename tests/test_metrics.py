@@ -361,3 +361,23 @@ def _get_when_up(url: str) -> str:
         except httpx.TransportError:
             assert time.monotonic() < deadline, f"{url} did not answer"
             time.sleep(0.1)
+
+
+def test_a_replay_is_counted_as_an_accepted_event(client: testing.TestClient) -> None:
+    # Given a stored event
+    assert client.simulate_post("/v1/packs", json=make_pack_body()).status_code == 201
+    posted = client.simulate_post("/v1/packs/Slack/events", json={"event": "X"})
+    event_id = posted.headers["Location"].rsplit("/", 1)[-1]
+    before = parse(client.simulate_get("/metrics").text)
+    # When an operator replays it, and one that is not stored
+    assert client.simulate_post(f"/v1/events/{event_id}/replay").status_code == 202
+    assert client.simulate_post("/v1/events/nope/replay").status_code == 404
+    after = parse(client.simulate_get("/metrics").text)
+
+    def moved(name: str, **labels: str) -> float:
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    # Then one replay was accepted and one refused
+    assert moved("flyte_events_accepted_total", kind="replay") == 1
+    missing = {"kind": "replay", "reason": "event_not_found"}
+    assert moved("flyte_events_refused_total", **missing) == 1

@@ -117,6 +117,8 @@ class SignInResource:
         reason = REASONS.get(req.get_param("reason") or "", "")
         self._show(req, resp, notice=reason)
 
+    on_head = on_get
+
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         """Check the pasted token as the API would; keep it in a cookie if good."""
         form = form_fields(req)

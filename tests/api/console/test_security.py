@@ -175,3 +175,9 @@ def test_with_auth_off_the_sign_in_page_says_the_console_is_open(
     assert result.status_code == 303
     assert result.headers["Location"].endswith("/console/packs")
     assert "flyte_token" not in result.cookies
+
+
+def test_the_sign_in_page_answers_head(client: testing.TestClient) -> None:
+    result = client.simulate_head("/console/sign-in")
+    assert result.status_code == 200
+    assert result.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY

@@ -37,10 +37,10 @@ def add_console_routes(
 ) -> None:
     """Attach every console page, its static files and its 404 page."""
     overview = Overview(deps)
-    app.add_route(CONSOLE_PREFIX, OverviewResource(overview))
-    app.add_route(CONSOLE_PREFIX + "/overview.json", OverviewJsonResource(overview))
     browse = Browse(deps.stores.db)
-    pages = {
+    pages: dict[str, object] = {
+        "": OverviewResource(overview),
+        "/overview.json": OverviewJsonResource(overview),
         "/packs": PacksPageResource(browse, deps.clock),
         "/packs/{pack_id}": PackPageResource(deps.stores, browse, deps.clock),
         "/flows": FlowsPageResource(browse),
@@ -53,6 +53,8 @@ def add_console_routes(
         "/datastore/{key}": DatastoreItemPageResource(deps.stores),
     }
     for path, resource in pages.items():
+        # As the API's routes: HEAD answers like GET, without the body.
+        resource.on_head = resource.on_get  # type: ignore[attr-defined]
         app.add_route(CONSOLE_PREFIX + path, resource)
     add_queue_routes(app, deps.queues)
     add_replay_route(app, Replays(deps.stores, deps.queue, clock=deps.clock))

@@ -21,3 +21,10 @@ def test_unknown_console_path_renders_the_404_page(client: testing.TestClient) -
 def test_console_css_is_served(client: testing.TestClient) -> None:
     result = client.simulate_get("/console/static/console.css")
     assert result.status_code == 200
+
+
+def test_pages_answer_head_like_get(client: testing.TestClient) -> None:
+    for path in ("/console", "/console/events", "/console/overview.json"):
+        result = client.simulate_head(path)
+        assert result.status_code == 200, path
+        assert result.content == b""

@@ -56,7 +56,9 @@ class PackRuntime:
 
     An event is stored before it is queued, and answered 202 only once both
     happened; if queuing fails the stored copy is removed and the caller gets an
-    error, so a 202 never hides an event that could be lost.
+    error, so a 202 never hides an event that could be lost. An event posted
+    with an Idempotency-Key is kept instead, for the retry with the key to
+    finish (``flyte/idempotency.py``).
     """
 
     def __init__(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import timedelta
 
 import dramatiq
 import pytest
@@ -15,13 +16,24 @@ from dramatiq.brokers.redis import RedisBroker
 
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
+from flyte.engine import FlowEngine
 from flyte.errors import Unavailable
+from flyte.event import Event
+from flyte.event import PackRef
 from flyte.health import run_checks
+from flyte.housekeeping import Housekeeper
+from flyte.runtime import Leases
+from flyte.store import Stores
+from flyte.store.events import EventStatus
+from tests.conftest import FakeClock
+from tests.conftest import RunningTestContext
 from tests.rabbitmq import delete_queues
+from workers.actors import declare_actors
 from workers.broker import broker_health_checks
 from workers.broker import build_broker
 from workers.broker import with_rabbitmq_defaults
 from workers.queue import DramatiqQueue
+from workers.scheduler import jobs
 
 #: The API answers 503 this soon when RabbitMQ refuses connections.
 REFUSED_WITHIN_SECONDS = 3.0
@@ -128,3 +140,37 @@ def test_health_names_an_unreachable_rabbitmq(settings: Settings) -> None:
     results = run_checks(broker_health_checks(replace(settings, broker_url=url)))
     assert results["rabbitmq"].startswith("down: ")
     assert results["redis"] == "ok"
+
+
+def test_a_job_the_scheduler_sends_through_rabbitmq_runs_on_a_worker(
+    rabbitmq_url: str, stores: Stores, engine: FlowEngine, clock: FakeClock
+) -> None:
+    # Given the actors on a RabbitMQ broker, and an event stored long ago whose
+    # message never reached the broker
+    broker = build_broker(Settings(broker_url=rabbitmq_url))
+    housekeeper = Housekeeper(
+        stores, DramatiqQueue(broker), Leases(30, 2), timedelta(seconds=60), clock=clock
+    )
+    context = RunningTestContext()
+    context.install(engine, housekeeper)
+    declare_actors(broker, context)
+    stores.events.add(
+        Event("lost", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    clock.advance(seconds=61)
+    worker = Worker(broker, worker_timeout=100, worker_threads=2)
+    worker.start()
+    try:
+        # When the scheduler sends the recovery job
+        [send] = [
+            s for job, _, s in jobs(Settings(), broker) if job == "recover_events"
+        ]
+        send()
+        # Then a worker ran it, and the event it queued again was processed
+        deadline = time.monotonic() + 15
+        while stores.events.get("lost").status is not EventStatus.PROCESSED:
+            assert time.monotonic() < deadline, "the recovered event was not processed"
+            time.sleep(0.05)
+    finally:
+        worker.stop()
+        broker.close()

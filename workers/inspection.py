@@ -230,12 +230,20 @@ class RedisQueueInspector:
                 self._key("__heartbeats__"), 0, MAX_WORKERS - 1, withscores=True
             ),
         )
-        held = self._held_by_worker([wid.decode() for wid, _ in beats])
+        worker_ids = [worker_id.decode() for worker_id, _ in beats]
+        held = self._held_by_worker(worker_ids)
+        shown = self._held_messages(held)
         timeout = int(self._broker.heartbeat_timeout)
         now = to_millis(self._clock())
         return [
-            self._worker(worker_id.decode(), int(score), now - score < timeout, held)
-            for worker_id, score in beats
+            WorkerInfo(
+                worker_id=worker_id,
+                last_heartbeat=from_millis(int(score)),
+                alive=now - score < timeout,
+                in_flight=shown.get(worker_id, [])[:MAX_IN_FLIGHT_SHOWN],
+                in_flight_count=sum(size for _, size in held.get(worker_id, [])),
+            )
+            for worker_id, (_, score) in zip(worker_ids, beats, strict=True)
         ]
 
     def _ready(self, queue: str, offset: int, limit: int) -> MessagePage:
@@ -280,26 +288,6 @@ class RedisQueueInspector:
         ]
         return MessagePage(messages, total, offset, limit)
 
-    def _worker(
-        self,
-        worker_id: str,
-        last_beat: int,
-        alive: bool,
-        held: dict[str, list[tuple[str, int]]],
-    ) -> WorkerInfo:
-        in_flight: list[QueuedMessage] = []
-        count = 0
-        for queue, size in held.get(worker_id, []):
-            count += size
-            in_flight.extend(self._held_messages(worker_id, queue))
-        return WorkerInfo(
-            worker_id=worker_id,
-            last_heartbeat=from_millis(last_beat),
-            alive=alive,
-            in_flight=in_flight[:MAX_IN_FLIGHT_SHOWN],
-            in_flight_count=count,
-        )
-
     def _held_by_worker(
         self, worker_ids: list[str]
     ) -> dict[str, list[tuple[str, int]]]:
@@ -323,16 +311,34 @@ class RedisQueueInspector:
                 held.setdefault(worker_id, []).append((queue, int(size)))
         return held
 
-    def _held_messages(self, worker_id: str, queue: str) -> list[QueuedMessage]:
-        acks_key = self._key(f"__acks__.{worker_id}.{queue}")
-        ids = cast(list[bytes], self._client.srandmember(acks_key, MAX_IN_FLIGHT_SHOWN))
-        state = (
-            MessageState.DELAYED if queue != q_name(queue) else MessageState.IN_FLIGHT
-        )
-        found = self._load(self._key(queue) + ".msgs", ids)
-        return [
-            queued_message(i, data, q_name(queue), state, None) for i, data in found
+    def _held_messages(
+        self, held: dict[str, list[tuple[str, int]]]
+    ) -> dict[str, list[QueuedMessage]]:
+        """Some of each worker's held messages, per queue: two round trips in all."""
+        pairs = [(wid, queue) for wid, queues in held.items() for queue, _ in queues]
+        pipe = self._client.pipeline(transaction=False)
+        for worker_id, queue in pairs:
+            acks_key = self._key(f"__acks__.{worker_id}.{queue}")
+            pipe.srandmember(acks_key, MAX_IN_FLIGHT_SHOWN)
+        picked = [
+            (worker_id, queue, ids)
+            for (worker_id, queue), ids in zip(pairs, pipe.execute(), strict=True)
+            if ids
         ]
+        pipe = self._client.pipeline(transaction=False)
+        for _, queue, ids in picked:
+            pipe.hmget(self._key(queue) + ".msgs", ids)
+        shown: dict[str, list[QueuedMessage]] = {}
+        for (worker_id, queue, ids), datas in zip(picked, pipe.execute(), strict=True):
+            # A held delayed message waits in the worker for its time.
+            delayed = queue != q_name(queue)
+            state = MessageState.DELAYED if delayed else MessageState.IN_FLIGHT
+            shown.setdefault(worker_id, []).extend(
+                queued_message(i, data, q_name(queue), state, None)
+                for i, data in zip(ids, datas, strict=True)
+                if data
+            )
+        return shown
 
     def _load(self, hash_key: str, ids: list[bytes]) -> list[tuple[bytes, bytes]]:
         """The stored messages of ``ids`` (HMGET), less those gone meanwhile."""

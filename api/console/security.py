@@ -74,7 +74,7 @@ class ConsoleSecurityMiddleware:
         """Issue or read the CSRF token; refuse a forged state-changing request."""
         if not is_console_path(req.path):
             return
-        sent = _cookie(req, CSRF_COOKIE)
+        sent = _cookie(req, CSRF_COOKIE) or None  # an emptied cookie is none
         req.context.csrf_token = sent or secrets.token_urlsafe(32)
         req.context.csrf_is_new = sent is None
         if req.method in UNSAFE_METHODS:

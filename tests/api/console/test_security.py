@@ -181,3 +181,9 @@ def test_the_sign_in_page_answers_head(client: testing.TestClient) -> None:
     result = client.simulate_head("/console/sign-in")
     assert result.status_code == 200
     assert result.headers["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
+
+
+def test_an_emptied_csrf_cookie_is_replaced(client: testing.TestClient) -> None:
+    result = client.simulate_get("/console/sign-in", cookies={CSRF_COOKIE: ""})
+    assert len(result.cookies[CSRF_COOKIE].value) >= 32
+    assert sign_out(client, cookie="", field="").status_code == 403

@@ -2,65 +2,25 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import dramatiq
-import pika
 import pytest
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.common import xq_name
 
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
 from flyte.errors import Unavailable
 from flyte.queue_inspection import MessageState
-from tests.rabbitmq import delete_queues
+from tests.rabbitmq_lab import Lab
+from tests.rabbitmq_lab import open_lab
 from workers.broker import build_broker
 from workers.inspection_rabbitmq import FLYTE_QUEUES
-from workers.inspection_rabbitmq import RabbitmqQueueInspector
 from workers.inspection_rabbitmq import build_rabbitmq_inspector
-
-
-@dataclass
-class Lab:
-    """A broker on the session's virtual host, and a queue of this test's own."""
-
-    url: str
-    broker: RabbitmqBroker
-    queue: str
-    inspector: RabbitmqQueueInspector
-
-    def dead_letter(self, *args: str) -> str:
-        """Put a message for actor ``greet`` straight into the dead letters."""
-        message = dramatiq.Message(
-            queue_name=self.queue,
-            actor_name="greet",
-            args=args,
-            kwargs={},
-            options={"retries": 3, "traceback": "ValueError: boom"},
-        )
-        connection = pika.BlockingConnection(pika.URLParameters(self.url))
-        connection.channel().basic_publish("", xq_name(self.queue), message.encode())
-        connection.close()
-        return message.message_id
-
-    def depth(self) -> tuple[int | None, int | None, int | None]:
-        """(ready, delayed, dead) of the test's queue."""
-        found = [d for d in self.inspector.depths() if d.name == self.queue]
-        return found[0].ready, found[0].delayed, found[0].dead
 
 
 @pytest.fixture
 def lab(rabbitmq_url: str) -> Iterator[Lab]:
-    broker = build_broker(Settings(broker_url=rabbitmq_url))
-    assert isinstance(broker, RabbitmqBroker)
-    queue = f"inspect_{uuid.uuid4().hex[:8]}"
-    broker.declare_queue(queue, ensure=True)
-    yield Lab(rabbitmq_url, broker, queue, RabbitmqQueueInspector(broker))
-    broker.close()
-    delete_queues(rabbitmq_url, (queue, f"{queue}.DQ", f"{queue}.XQ"))
+    with open_lab(rabbitmq_url) as lab:
+        yield lab
 
 
 def test_flyte_s_queues_are_listed_before_anything_was_sent(rabbitmq_url: str) -> None:

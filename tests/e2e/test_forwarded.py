@@ -14,6 +14,7 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,7 +33,8 @@ from flyte.config import Settings
 from flyte.devserver.embedded import free_port
 from tests.servers import with_database
 
-HEALTHY_WITHIN = 15.0
+#: Generous: the suite runs these next to other server tests on a busy machine.
+UP_WITHIN = 60.0
 PROXIED = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "flyte.example.com"}
 
 pytestmark = pytest.mark.slow
@@ -115,7 +117,7 @@ def start_web(
             )
         started.append(web)
         scheme = "https" if tls else "http"
-        return wait_healthy(Web(f"{scheme}://127.0.0.1:{port}", context), web, log)
+        return wait_up(Web(f"{scheme}://127.0.0.1:{port}", context), web, log)
 
     yield start
     for web in started:
@@ -123,18 +125,21 @@ def start_web(
         web.wait(10)
 
 
-def wait_healthy(web: Web, process: subprocess.Popen[bytes], log: Path) -> Web:
-    deadline = time.monotonic() + HEALTHY_WITHIN
+def wait_up(web: Web, process: subprocess.Popen[bytes], log: Path) -> Web:
+    """Wait until the server answers HTTP at all (links need no healthy store)."""
+    deadline = time.monotonic() + UP_WITHIN
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(log.read_text())
         try:
-            request = urllib.request.Request(web.base + "/health")
-            with urllib.request.urlopen(request, context=web.context, timeout=1):
+            request = urllib.request.Request(web.base + "/v1")
+            with urllib.request.urlopen(request, context=web.context, timeout=5):
                 return web
+        except urllib.error.HTTPError:
+            return web  # it answers
         except OSError:
-            time.sleep(0.1)
-    pytest.fail(f"/health did not answer within {HEALTHY_WITHIN} s")
+            time.sleep(0.2)
+    pytest.fail(f"python -m api did not answer within {UP_WITHIN} s")
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["waitress", "cheroot-tls"])
@@ -154,6 +159,9 @@ def test_links_follow_a_proxy_in_a_trusted_network(start_web: Any, tls: bool) ->
     hrefs = web.links("/v1/packs", {**PROXIED, "X-Forwarded-Proto": "http"})
     assert hrefs
     assert all(href.startswith("http://flyte.example.com/") for href in hrefs)
+    # X-Flyte-Host, from a trusted proxy too, wins over X-Forwarded-Host
+    hrefs = web.links("/v1", {**PROXIED, "X-Flyte-Host": "flyte.internal:9"})
+    assert all(href.startswith("https://flyte.internal:9/") for href in hrefs)
 
 
 @pytest.mark.parametrize("tls", [False, True], ids=["waitress", "cheroot-tls"])
@@ -167,9 +175,3 @@ def test_links_ignore_proxy_headers_from_an_untrusted_peer(
     # Then the links point at the address the client used
     assert hrefs
     assert all(href.startswith(web.base + "/") for href in hrefs)
-
-
-def test_x_flyte_host_wins_over_x_forwarded_host(start_web: Any) -> None:
-    web = start_web(FLYTE_TRUSTED_PROXIES="127.0.0.1")
-    hrefs = web.links("/v1", {**PROXIED, "X-Flyte-Host": "flyte.internal:9"})
-    assert all(href.startswith("https://flyte.internal:9/") for href in hrefs)

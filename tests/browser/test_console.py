@@ -21,6 +21,7 @@ import pytest
 from dramatiq.brokers.redis import RedisBroker
 from playwright.sync_api import Page
 from playwright.sync_api import expect
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.browser.consoledev import IMG_PAYLOAD
 from tests.browser.consoledev import SCRIPT_PAYLOAD
@@ -187,29 +188,45 @@ def test_replaying_an_event_from_its_page_stores_a_new_event(
     screenshot(page, "event-replay")
 
 
-def counter_total(metrics: str, name: str) -> float:
-    """The sum of every sample of counter ``name`` (all labels) in ``metrics``."""
-    pattern = re.compile(rf"^{re.escape(name)}(?:_total)?(?:{{[^}}]*}})? (\S+)$", re.M)
-    return sum(float(value) for value in pattern.findall(metrics))
+def counter_total(metrics: str, name: str, **labels: str) -> float:
+    """The sum of counter ``name``'s samples whose labels include ``labels``."""
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        for sample in family.samples
+        if sample.name == f"{name}_total" and labels.items() <= sample.labels.items()
+    )
 
 
 def test_metrics_count_the_events_that_flow(seeded: Seeded) -> None:
-    # Given the metrics before an event
-    before = httpx.get(f"{seeded.dev.base}/metrics", timeout=10).text
-    # When the chat pack sends a message the quickstart flow does not match
+    dev = seeded.dev
+    # Given the metrics before
+    before = httpx.get(f"{dev.base}/metrics", timeout=10).text
+    # When the chat pack sends a message the quickstart flow's criteria skip
     event = post_event(
-        seeded.dev, "Chat", "ReceivedMessage", {"message": "hello", "channelId": "C"}
+        dev, "Chat", "ReceivedMessage", {"message": "hello", "channelId": "C"}
     )
     wait_for(
         "the event handled",
-        lambda: (
-            seeded.dev.api("GET", f"/v1/events/{event}").json()["status"] != "PENDING"
-        ),
+        lambda: dev.api("GET", f"/v1/events/{event}").json()["status"] != "pending",
     )
-    after = httpx.get(f"{seeded.dev.base}/metrics", timeout=10).text
-    # Then the accepted-events counter went up by at least one
-    accepted = "flyte_events_accepted"
-    assert counter_total(after, accepted) >= counter_total(before, accepted) + 1, after
+    # And a pack sends an event without a name
+    refused = dev.api("POST", "/v1/packs/Chat/events", json={"payload": {}})
+    assert refused.status_code == 400
+    after = httpx.get(f"{dev.base}/metrics", timeout=10).text
+
+    # Then the web process counted one event accepted and one refused, and the
+    # worker process (its counts are summed into the same /metrics) one step
+    # skipped and one message handled
+    def grew(name: str, **labels: str) -> float:
+        return counter_total(after, name, **labels) - counter_total(
+            before, name, **labels
+        )
+
+    assert grew("flyte_events_accepted", kind="event") >= 1, after
+    assert grew("flyte_events_refused") >= 1, after
+    assert grew("flyte_steps", outcome="skipped") >= 1, after
+    assert grew("flyte_worker_messages", actor="handle_event", outcome="success") >= 1
 
 
 #: An actor the workers do not define. A message for it is what a newer Flyte

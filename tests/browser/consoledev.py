@@ -227,7 +227,7 @@ def run_quickstart(dev: DevServer, **auth: str) -> tuple[str, str]:
 
 
 def seed_hostile(dev: DevServer) -> dict[str, str]:
-    """Hostile markup in pack names, labels, an event payload and a datastore value."""
+    """Hostile markup in pack names, labels, a flow, an event and a datastore item."""
     img_pack = register(
         dev,
         {
@@ -240,6 +240,19 @@ def seed_hostile(dev: DevServer) -> dict[str, str]:
     script_pack = register(
         dev, {"name": SCRIPT_PAYLOAD, "labels": {"note": SCRIPT_PAYLOAD}}
     )
+    hostile_flow = {
+        "name": "hostile",
+        "description": f"{IMG_PAYLOAD} {SCRIPT_PAYLOAD}",
+        "steps": [
+            {
+                "id": "echo",
+                "event": {"packName": IMG_PAYLOAD, "name": "Hostile"},
+                "command": {"packName": "Shell", "name": "Shell", "input": "true"},
+            }
+        ],
+    }
+    flow = dev.api("POST", "/v1/flows", json=hostile_flow)
+    assert flow.status_code in (200, 201), flow.text
     event = post_event(
         dev, img_pack, "Hostile", {"img": IMG_PAYLOAD, "script": SCRIPT_PAYLOAD}
     )

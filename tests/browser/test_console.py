@@ -139,6 +139,7 @@ HostilePath = Callable[[dict[str, str]], str]
 HOSTILE_PAGES: dict[str, tuple[HostilePath, tuple[str, ...]]] = {
     "packs": (lambda h: "/console/packs", (IMG_PAYLOAD, SCRIPT_PAYLOAD)),
     "pack": (lambda h: f"/console/packs/{quoted(h['img_pack'])}", (IMG_PAYLOAD,)),
+    "flow": (lambda h: "/console/flows/hostile", (IMG_PAYLOAD, SCRIPT_PAYLOAD)),
     "events": (lambda h: "/console/events", (IMG_PAYLOAD,)),
     "event": (
         lambda h: f"/console/events/{h['event']}",

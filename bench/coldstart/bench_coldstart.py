@@ -4,8 +4,10 @@ Upstream's acceptance test and Postman collections take the action about 100 ms
 after the event's 202. Each run starts a fresh ``flyte dev`` (new data directory,
 embedded nx-27017 and Redis, API, workers, scheduler), waits for /health, stores a
 flow and registers the two packs as such a test does, posts the first event, then
-polls take every 2 ms until the action comes. It prints each run and p50/max of
-the time from the event's 202 to the first 200 from take.
+polls take every 2 ms until the action comes. A second event a second later shows
+what the same wait costs once everything is warm, i.e. on this machine at this
+load. It prints each run and p50/max of the time from the event's 202 to the
+first 200 from take.
 
 Run: ``.venv/bin/python bench/coldstart/bench_coldstart.py [--runs 10]``.
 """
@@ -103,16 +105,19 @@ def wait_healthy(port: int, dev: subprocess.Popen[bytes]) -> float:
     raise SystemExit(f"/health did not answer 200 within {HEALTHY_WITHIN} s")
 
 
-def first_event_ms(port: int) -> float:
-    """Milliseconds from the first event's 202 to its action's first 200 on take."""
-    api = Api(port)
+def prepare(api: Api) -> None:
+    """Register both packs and store the flow, as the acceptance test does."""
     for pack in ("Slack", "Shell"):
         status, _ = api.post("/v1/packs", {"name": pack})
         assert status in (200, 201), status
     status, body = api.post("/v1/flows", FLOW)
     assert status == 201, body
+
+
+def takeable_ms(api: Api, n: int) -> float:
+    """Milliseconds from an event's 202 to its action's first 200 on take."""
     status, _ = api.post(
-        "/v1/packs/Slack/events", {"event": "Msg", "payload": {"n": 1, "user": "ann"}}
+        "/v1/packs/Slack/events", {"event": "Msg", "payload": {"n": n, "user": "ann"}}
     )
     accepted = time.perf_counter()
     assert status == 202, status
@@ -124,15 +129,20 @@ def first_event_ms(port: int) -> float:
     raise SystemExit(f"no action within {TAKEABLE_WITHIN} s")
 
 
-def one_run(settle: float) -> tuple[float, float]:
-    """(seconds to healthy, ms to takeable) for one fresh ``flyte dev``."""
+def one_run(settle: float) -> tuple[float, float, float]:
+    """(seconds to healthy, ms to takeable for the first and the next event)."""
     with tempfile.TemporaryDirectory(prefix="flyte-coldstart-") as tmp:
         port = free_port()
         dev = start_dev(Path(tmp), port)
         try:
             healthy = wait_healthy(port, dev)
             time.sleep(settle)
-            return healthy, first_event_ms(port)
+            api = Api(port)
+            prepare(api)
+            first = takeable_ms(api, 1)
+            # The same wait after a warm event: what the machine itself costs.
+            time.sleep(1)
+            return healthy, first, takeable_ms(api, 2)
         finally:
             os.killpg(dev.pid, signal.SIGINT)
             try:
@@ -153,18 +163,22 @@ def main() -> None:
         help="seconds to wait after /health answers before the first request",
     )
     args = parser.parse_args()
-    times: list[float] = []
+    firsts: list[float] = []
+    nexts: list[float] = []
     for run in range(1, args.runs + 1):
-        healthy, took = one_run(args.settle)
-        times.append(took)
+        healthy, first, then = one_run(args.settle)
+        firsts.append(first)
+        nexts.append(then)
         print(
-            f"run {run:2d}: healthy after {healthy:5.2f} s,"
-            f" takeable after {took:6.1f} ms"
+            f"run {run:2d}: healthy after {healthy:5.2f} s, first event takeable"
+            f" after {first:6.1f} ms (a later one: {then:6.1f} ms)"
         )
-    within = sum(t <= TARGET_MS for t in times)
+    within = sum(t <= TARGET_MS for t in firsts)
     print(
-        f"p50 {statistics.median(times):.1f} ms, max {max(times):.1f} ms;"
-        f" {within} of {len(times)} within {TARGET_MS:.0f} ms"
+        f"first event: p50 {statistics.median(firsts):.1f} ms,"
+        f" max {max(firsts):.1f} ms; {within} of {len(firsts)} within"
+        f" {TARGET_MS:.0f} ms. A later event: p50 {statistics.median(nexts):.1f} ms,"
+        f" max {max(nexts):.1f} ms"
     )
 
 

@@ -164,7 +164,9 @@ class RedisQueueInspector:
 
         The take is atomic, so two operators requeueing at once send it once. It
         is then sent with the broker's own ``enqueue`` (middleware included),
-        with its retries reset; if that fails, it goes back to the dead letters.
+        with its retries reset; if that fails, it goes back to the dead letters
+        (unless Redis went away in between: then the message is lost, and the
+        recovery job still queues a pending event again).
         """
         queue = _checked(queue)
         dead_key = self._key(xq_name(queue))

@@ -93,6 +93,7 @@ class QueueResource:
         offset = req.get_param_as_int("offset", min_value=0, default=0) or 0
         limit = page_size(req)
         page = self._inspector.messages(queue_name, state, offset, limit)
+        counts = _counts(self._inspector, queue_name)
         notice = NOTICES.get(req.get_param("notice") or "", "")
         count = req.get_param_as_int("count", min_value=0, default=0) or 0
         render(
@@ -103,6 +104,7 @@ class QueueResource:
             queue=queue_name,
             state=state.value,
             states=[s.value for s in LISTED_STATES],
+            counts=counts,
             page=page,
             notice=notice.format(count=count),
             queue_path=queue_path,
@@ -188,6 +190,18 @@ def _back(queue_name: str, notice: str, **extra: int) -> None:
     raise falcon.HTTPSeeOther(
         queue_path(queue_name, state=MessageState.DEAD.value, notice=notice, **extra)
     )
+
+
+def _counts(inspector: QueueInspector, queue_name: str) -> dict[str, int | None]:
+    """How many messages the queue holds per listed state (for the tabs)."""
+    for depth in inspector.depths():
+        if depth.name == queue_name:
+            return {
+                MessageState.READY.value: depth.ready,
+                MessageState.DELAYED.value: depth.delayed,
+                MessageState.DEAD.value: depth.dead,
+            }
+    return {}
 
 
 def _state(value: str | None) -> MessageState:

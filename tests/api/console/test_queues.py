@@ -93,6 +93,8 @@ def test_the_dead_tab_lists_actor_arguments_retries_and_error(
     assert "&lt;img src=x onerror=alert(1)&gt;" in page.text
     assert f'<input type="hidden" name="csrf_token" value="{CSRF}">' in page.text
     assert 'id="requeue-all"' in page.text
+    dead_tab = page.text.split('data-state="dead"')[1].split("</a>")[0]
+    assert '<span class="count">1</span>' in dead_tab
 
 
 def test_requeue_from_the_page_sends_the_message_back_to_the_worker(

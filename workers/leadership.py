@@ -135,7 +135,12 @@ class Leadership:
             try:
                 send()
             except OUTAGE_ERRORS as ex:
-                self._send_outage.failed("sending a periodic job", ex)
+                # Redis down (often the broker too) is the lease's one WARNING;
+                # only a broker down while Redis answers gets a line of its own.
+                if self.renew():
+                    self._send_outage.failed("sending a periodic job", ex)
+                else:
+                    logger.debug("scheduler: a periodic job was not sent: %s", ex)
             else:
                 self._send_outage.succeeded()
 

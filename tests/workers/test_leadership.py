@@ -7,11 +7,13 @@ import time as clock_time
 import uuid
 from datetime import datetime
 from datetime import time
+from pathlib import Path
 
 import pytest
 import redis
 
 from tests.conftest import FakeClock
+from tests.outages import own_redis
 from workers.leadership import DailyJob
 from workers.leadership import Leadership
 
@@ -131,3 +133,28 @@ def test_failed_sends_are_one_warning_and_their_end_one_info(
     # Then the outage gave one WARNING and one INFO, and nothing was raised
     levels = [r.levelname for r in caplog.records if r.name == "workers.leadership"]
     assert levels == ["WARNING", "INFO"]
+
+
+def test_a_send_that_fails_with_redis_gives_only_the_lease_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with own_redis(tmp_path) as server:
+        # Given a leader whose Redis is also its broker
+        client = redis.Redis.from_url(server.url, socket_timeout=0.5)
+        leader = Leadership(client, f"flyte:test:leader:{uuid.uuid4().hex}")
+        job = leader.guard(lambda: client.rpush("flyte:test:jobs", "tick"))
+        assert leader.renew()
+        # When Redis stops, a job's send fails, then the lease renewals fail
+        server.stop()
+        with caplog.at_level(logging.INFO, logger="workers.leadership"):
+            job()
+            for _ in range(3):
+                leader.renew()
+    # Then the whole outage is one WARNING, about the lease
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "workers.leadership" and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1, caplog.text
+    assert "lease" in warnings[0]

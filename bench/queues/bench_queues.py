@@ -48,7 +48,7 @@ def fill(client: redis.Redis, ready: int, dead: int, delayed: int) -> None:
             pipe = client.pipeline(transaction=False)
             for n in range(start, min(start + BATCH, count)):
                 redis_id = str(uuid.uuid4())
-                message = Message(
+                message: Message[None] = Message(
                     queue_name=QUEUE,
                     actor_name="handle_event",
                     args=(uuid.uuid4().hex,),

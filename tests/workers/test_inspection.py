@@ -5,6 +5,7 @@ from __future__ import annotations
 import dramatiq
 import pytest
 from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
 
 from flyte.errors import NotFound
 from flyte.errors import Unavailable
@@ -15,6 +16,7 @@ from tests.deadletters import DeadLetterLab
 from tests.deadletters import wait_until
 from workers.broker import build_redis_broker
 from workers.inspection import RedisQueueInspector
+from workers.inspection import build_inspector
 
 
 def depth_of(inspector: RedisQueueInspector, name: str) -> QueueDepth:
@@ -205,3 +207,16 @@ def test_redis_down_is_unavailable() -> None:
     with pytest.raises(Unavailable):
         RedisQueueInspector(broker).depths()
     broker.close()
+
+
+def test_the_redis_broker_gets_an_inspector_that_knows_flyte_s_queues(
+    dead_letters: DeadLetterLab,
+) -> None:
+    inspector = build_inspector(dead_letters.broker)
+    assert isinstance(inspector, RedisQueueInspector)
+    names = [d.name for d in inspector.depths()]
+    assert {"events", "housekeeping", JOBS} <= set(names)
+
+
+def test_a_broker_without_an_inspector_gets_none() -> None:
+    assert build_inspector(StubBroker()) is None

@@ -63,6 +63,7 @@ from flyte.queue_inspection import QueueInspector
 from flyte.replay import Replays
 from flyte.runtime import Leases
 from flyte.runtime import PackRuntime
+from flyte.secrets import box_from_settings
 from flyte.store import Stores
 from flyte.store import connect
 from flyte.store import ensure_indexes
@@ -142,7 +143,7 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
     # The one place the API learns about Dramatiq: it reads the queues it sends to.
     broker = build_broker(settings)
     deps = Dependencies(
-        stores=open_stores(db),
+        stores=open_stores(db, box_from_settings(settings)),
         queue=DramatiqQueue(broker),
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,

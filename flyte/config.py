@@ -7,11 +7,14 @@ documents a silent fallback to the default.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from pathlib import Path
 
 from pymongo import uri_parser
@@ -88,6 +91,9 @@ DEFAULT_MAX_LABELS = 64
 #: Peers whose X-Forwarded-Proto/-Host and X-Flyte-Host count: everyone, as
 #: upstream (which reads them from every request).
 DEFAULT_TRUSTED_PROXIES = ("*",)
+#: A Fernet key's size, and how many old keys may still decrypt secrets.
+FERNET_KEY_BYTES = 32
+MAX_SECRETS_OLD_KEYS = 10
 #: Where ``python -m workers.metrics`` serves a worker-only host's metrics.
 DEFAULT_METRICS_PORT = 9191
 
@@ -154,6 +160,11 @@ class Settings:
     #: prometheus_client's multi-process directory; ``None``: each process alone.
     metrics_multiproc_dir: str | None = None
     metrics_port: int = DEFAULT_METRICS_PORT
+    #: Fernet key that encrypts datastore secrets (FLYTE_SECRETS_KEY); kept out
+    #: of repr so a logged Settings never shows it.
+    secrets_key: str | None = field(default=None, repr=False)
+    #: Earlier keys, still accepted for reads until ``flyte datastore rekey``.
+    secrets_old_keys: tuple[str, ...] = field(default=(), repr=False)
 
     @property
     def auth_enabled(self) -> bool:
@@ -278,6 +289,8 @@ class Settings:
             or None,
             metrics_port=_int(environ, "FLYTE_METRICS_PORT", 1, 65535)
             or DEFAULT_METRICS_PORT,
+            secrets_key=_secrets_key(environ),
+            secrets_old_keys=_secrets_old_keys(environ),
         )
 
 
@@ -389,3 +402,27 @@ def _existing_file(environ: Mapping[str, str], name: str) -> str | None:
     if path and not Path(path).is_file():
         raise ConfigError(name, f"file {path!r} does not exist")
     return path
+
+
+def _fernet_key(name: str, raw: str) -> str:
+    """A Fernet key: 32 bytes in URL-safe base64 (``flyte datastore new-key``)."""
+    try:
+        decoded = base64.urlsafe_b64decode(raw.encode("ascii"))
+    except (ValueError, binascii.Error) as ex:
+        raise ConfigError(name, "is not URL-safe base64 (a Fernet key)") from ex
+    if len(decoded) != FERNET_KEY_BYTES:
+        raise ConfigError(name, f"must decode to {FERNET_KEY_BYTES} bytes")
+    return raw
+
+
+def _secrets_key(environ: Mapping[str, str]) -> str | None:
+    raw = environ.get("FLYTE_SECRETS_KEY", "").strip()
+    return _fernet_key("FLYTE_SECRETS_KEY", raw) if raw else None
+
+
+def _secrets_old_keys(environ: Mapping[str, str]) -> tuple[str, ...]:
+    raw = environ.get("FLYTE_SECRETS_OLD_KEYS", "")
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    if len(entries) > MAX_SECRETS_OLD_KEYS:
+        raise ConfigError("FLYTE_SECRETS_OLD_KEYS", f"at most {MAX_SECRETS_OLD_KEYS}")
+    return tuple(_fernet_key("FLYTE_SECRETS_OLD_KEYS", e) for e in entries)

@@ -18,6 +18,7 @@ from flyte.engine import FlowEngine
 from flyte.housekeeping import Housekeeper
 from flyte.queue import WorkQueue
 from flyte.runtime import Leases
+from flyte.secrets import box_from_settings
 from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
@@ -81,7 +82,7 @@ def _connect(settings: Settings, queue: WorkQueue) -> _Built:
     db = connect(settings)
     retention = Retention.from_settings(settings)
     ensure_indexes(db, retention)
-    stores = open_stores(db)
+    stores = open_stores(db, box_from_settings(settings))
     engine = FlowEngine(
         stores,
         build_engine(settings),

@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from flyte.secrets import SecretBox
 from flyte.store.actions import ActionStore
 from flyte.store.audit import AuditStore
 from flyte.store.datastore import DatastoreStore
@@ -35,8 +36,10 @@ class Stores:
     idempotency: IdempotencyStore
 
 
-def open_stores(db: Database[dict[str, Any]]) -> Stores:
-    """Build every store on one database."""
+def open_stores(
+    db: Database[dict[str, Any]], secrets: SecretBox | None = None
+) -> Stores:
+    """Build every store on one database; ``secrets`` encrypts datastore secrets."""
     audit = AuditStore(db)
     return Stores(
         db=db,
@@ -45,6 +48,6 @@ def open_stores(db: Database[dict[str, Any]]) -> Stores:
         actions=ActionStore(db, audit),
         events=EventStore(db),
         audit=audit,
-        datastore=DatastoreStore(db),
+        datastore=DatastoreStore(db, secrets),
         idempotency=IdempotencyStore(db),
     )

@@ -16,6 +16,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.database import Database
 
+from flyte.clock import to_millis
 from flyte.config import DEFAULT_ACTION_TTL_SECONDS
 from flyte.config import DEFAULT_AUDIT_TTL_SECONDS
 from flyte.config import DEFAULT_EVENT_TTL_SECONDS
@@ -26,6 +27,10 @@ from flyte.store.mongo import translate_errors
 
 #: The field every expiring document carries: when it was first stored.
 STORED_AT = "storedAt"
+#: A datastore item's expiry: epoch ms (read filter, purge) and a BSON date
+#: (real MongoDB's TTL index; see flyte/store/datastore.py).
+DATASTORE_EXPIRES_AT_MS = "expiresAtMs"
+DATASTORE_EXPIRE_AT = "expireAt"
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,13 @@ def ensure_ttl_indexes(db: Database[dict[str, Any]], retention: Retention) -> No
             name=f"{collection}_ttl",
             expireAfterSeconds=seconds,
         )
+    if wanted:
+        # Each item expires at its own expireAt (a ``ttl`` given when stored).
+        db["datastore"].create_index(
+            [(DATASTORE_EXPIRE_AT, ASCENDING)],
+            name="datastore_ttl",
+            expireAfterSeconds=0,
+        )
 
 
 @translate_errors
@@ -88,9 +100,13 @@ def purge_expired(
     db: Database[dict[str, Any]], retention: Retention, now: datetime
 ) -> dict[str, int]:
     """Delete what has outlived its retention; return how many per collection."""
-    return {
+    purged = {
         collection: db[collection]
         .delete_many({STORED_AT: {"$lt": now - ttl}})
         .deleted_count
         for collection, ttl in retention.by_collection().items()
     }
+    # Datastore items with a TTL carry their own expiry (epoch milliseconds).
+    expired_items = {DATASTORE_EXPIRES_AT_MS: {"$lte": to_millis(now)}}
+    purged["datastore"] = db["datastore"].delete_many(expired_items).deleted_count
+    return purged

@@ -8,16 +8,12 @@ nx-27017 answers from its index without reading the documents.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from typing import Generic
-from typing import TypeVar
 
 from pymongo import ASCENDING
 from pymongo import DESCENDING
-from pymongo.collection import Collection
 from pymongo.database import Database
 
 from flyte.action import Action
@@ -37,11 +33,12 @@ from flyte.store.events import EventStatus
 # The event store's own document reader, so both read events alike.
 from flyte.store.events import _record as event_record
 from flyte.store.mongo import translate_errors
+from flyte.store.paging import Page
+from flyte.store.paging import bounded_offset
+from flyte.store.paging import count
+from flyte.store.paging import page_of
+from flyte.store.paging import steered
 
-T = TypeVar("T")
-
-#: The deepest offset a list pages to; narrow the filters to go further back.
-MAX_OFFSET = 10_000
 #: Most versions of one flow a flow page lists.
 MAX_VERSIONS = 100
 #: The time a received event is listed by.
@@ -49,8 +46,11 @@ EVENT_TIME = "event.receivedAt"
 #: Event fields the event list filters on (indexed in flyte/store/indexes.py).
 EVENT_PACK = "event.pack.name"
 EVENT_NAME = "event.name"
-#: Most executions the execution list pages through (most recently active first).
-MAX_EXECUTION_OFFSET = 1_000
+#: Most executions the execution list pages through (most recently active first);
+#: filters reach further back.
+MAX_EXECUTION_OFFSET = 500
+#: The audit's indexed filter fields (flyte/store/indexes.py).
+_AUDIT_INDEXED = frozenset({"flowName", "stepId", "name", "packName"})
 #: Audit copies read per execution listed, at most: long executions share a page.
 AUDIT_DOCS_PER_EXECUTION = 8
 #: What an execution list row needs from an audit copy.
@@ -64,15 +64,6 @@ _EXECUTION_PROJECTION = {
 }
 #: What an event list row shows: everything but the outcomes.
 _EVENT_LIST_PROJECTION = {"outcome": 0}
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a list: its items, and the offset of the next page if any."""
-
-    items: list[T]
-    offset: int
-    next_offset: int | None
 
 
 @dataclass(frozen=True)
@@ -98,40 +89,23 @@ class EventFilter:
     since: datetime | None = None
     until: datetime | None = None
 
-    def to_match(self) -> dict[str, Any]:
-        """The MongoDB filter."""
-        match: dict[str, Any] = {}
-        if self.pack_name:
-            match[EVENT_PACK] = self.pack_name
-        if self.name:
-            match[EVENT_NAME] = self.name
-        if self.status:
-            match["status"] = self.status
+    def equalities(self) -> dict[str, str]:
+        """The fields that must equal a value, by indexed field name."""
+        fields = {
+            EVENT_PACK: self.pack_name,
+            EVENT_NAME: self.name,
+            "status": self.status,
+        }
+        return {field: value for field, value in fields.items() if value}
+
+    def window(self) -> dict[str, Any]:
+        """The filter on the time received, if any."""
         window: dict[str, int] = {}
         if self.since is not None:
             window["$gte"] = to_millis(self.since)
         if self.until is not None:
             window["$lt"] = to_millis(self.until)
-        if window:
-            match[EVENT_TIME] = window
-        return match
-
-
-def bounded_offset(offset: int) -> int:
-    """The offset, between 0 and MAX_OFFSET."""
-    return max(0, min(offset, MAX_OFFSET))
-
-
-def _page(items: list[T], offset: int, limit: int) -> Page[T]:
-    """A page from ``limit + 1`` items read: the extra one says there is more."""
-    more = len(items) > limit and offset + limit <= MAX_OFFSET
-    return Page(items[:limit], offset, offset + limit if more else None)
-
-
-def count(collection: Collection[dict[str, Any]], match: Mapping[str, Any]) -> int:
-    """How many documents match (``$count``: nx-27017 counts from the index)."""
-    result = list(collection.aggregate([{"$match": dict(match)}, {"$count": "n"}]))
-    return int(result[0]["n"]) if result else 0
+        return {EVENT_TIME: window} if window else {}
 
 
 class Browse:
@@ -152,22 +126,37 @@ class Browse:
     def events(self, where: EventFilter, offset: int, limit: int) -> Page[EventRecord]:
         """Events matching ``where``, newest received first."""
         offset = bounded_offset(offset)
+        match = self._event_match(where, offset + limit + 1)
+        if match is None:
+            return Page([], offset, None)
         cursor = (
-            self._events.find(where.to_match(), _EVENT_LIST_PROJECTION)
+            self._events.find(match, _EVENT_LIST_PROJECTION)
             .sort(EVENT_TIME, DESCENDING)
             .skip(offset)
             .limit(limit + 1)
         )
-        return _page([event_record(doc) for doc in cursor], offset, limit)
+        return page_of([event_record(doc) for doc in cursor], offset, limit)
+
+    def _event_match(self, where: EventFilter, depth: int) -> dict[str, Any] | None:
+        """The event list's filter, steered (see ``steered``); None: no match."""
+        return steered(self._events, where.equalities(), where.window(), depth)
 
     @translate_errors
     def count_events(self, since: datetime) -> dict[str, int]:
-        """Events received since ``since``, by status."""
+        """Events received since ``since``, by status.
+
+        Processed ones, usually nearly all, are the rest of the total: counted
+        by status, nx-27017 would read every processed event ever stored.
+        """
         after = {EVENT_TIME: {"$gte": to_millis(since)}}
-        return {
+        counts = {
             status.value: count(self._events, {**after, "status": status.value})
             for status in EventStatus
+            if status is not EventStatus.PROCESSED
         }
+        total = count(self._events, after)
+        counts[EventStatus.PROCESSED.value] = max(0, total - sum(counts.values()))
+        return counts
 
     @translate_errors
     def failed_events(self, limit: int) -> list[EventRecord]:
@@ -183,11 +172,15 @@ class Browse:
 
     @translate_errors
     def count_actions(self) -> dict[str, int]:
-        """Actions stored, by state."""
-        return {
+        """Actions stored, by state (SUCCESS, usually most of them, as the rest)."""
+        counts = {
             state.value: count(self._actions, {"state.value": state.value})
             for state in ActionState
+            if state is not ActionState.SUCCESS
         }
+        total = count(self._actions, {})
+        counts[ActionState.SUCCESS.value] = max(0, total - sum(counts.values()))
+        return counts
 
     @translate_errors
     def failed_actions(self, limit: int) -> list[Action]:
@@ -228,31 +221,43 @@ class Browse:
     def executions(self, query: AuditQuery, offset: int) -> Page[ExecutionRow]:
         """Executions with an action matching ``query``, most recently active first.
 
-        Reads the audit copies newest first (one index range) and keeps each
-        correlation's first, so every page is read from the top: no execution
-        shows twice. The read is bounded, so a page may come out short when a few
-        executions hold very many actions.
+        Reads the audit copies newest first (one index range, in growing
+        batches) and keeps each correlation's first, so every page is read
+        from the top and no execution shows twice. The read is bounded, so a
+        page may come out short when a few executions hold very many actions.
         """
         offset = max(0, min(offset, MAX_EXECUTION_OFFSET))
         wanted = offset + query.limit + 1
-        cursor = (
-            self._audit.find(audit_match(query), _EXECUTION_PROJECTION)
-            .sort("state.time", DESCENDING)
-            .limit(wanted * AUDIT_DOCS_PER_EXECUTION)
-        )
+        match = self._audit_match(query, wanted)
         rows: dict[str, ExecutionRow] = {}
-        for doc in cursor:
-            if doc["correlationId"] not in rows:
-                rows[doc["correlationId"]] = _execution_row(doc)
-                if len(rows) == wanted:
-                    break
-        listed = list(rows.values())[offset:]
+        read, batch = 0, 2 * wanted
+        while match is not None and len(rows) < wanted:
+            docs = list(
+                self._audit.find(match, _EXECUTION_PROJECTION)
+                .sort("state.time", DESCENDING)
+                .skip(read)
+                .limit(batch)
+            )
+            for doc in docs:
+                rows.setdefault(doc["correlationId"], _execution_row(doc))
+            read += len(docs)
+            if len(docs) < batch or read >= wanted * AUDIT_DOCS_PER_EXECUTION:
+                break
+            batch *= 2
+        listed = list(rows.values())[offset:wanted]
         more = (
             len(listed) > query.limit and offset + query.limit <= MAX_EXECUTION_OFFSET
         )
         return Page(
             listed[: query.limit], offset, offset + query.limit if more else None
         )
+
+    def _audit_match(self, query: AuditQuery, depth: int) -> dict[str, Any] | None:
+        """The audit's filter for ``query``, steered; None: nothing matches."""
+        match = audit_match(query)
+        indexed = {k: v for k, v in match.items() if k in _AUDIT_INDEXED}
+        rest = {k: v for k, v in match.items() if k not in _AUDIT_INDEXED}
+        return steered(self._audit, indexed, rest, depth)
 
     # Packs, flows and the datastore
 
@@ -263,7 +268,7 @@ class Browse:
         cursor = (
             self._packs.find({}).sort("name", ASCENDING).skip(offset).limit(limit + 1)
         )
-        return _page([Pack.from_document(doc) for doc in cursor], offset, limit)
+        return page_of([Pack.from_document(doc) for doc in cursor], offset, limit)
 
     @translate_errors
     def count_packs_seen(self, since: datetime, before: datetime | None = None) -> int:
@@ -286,7 +291,7 @@ class Browse:
             self._flows.find({}).sort("_id", ASCENDING).skip(offset).limit(limit + 1)
         )
         flows = [Flow.from_dict(doc, uuid=doc.get("uuid", "")) for doc in cursor]
-        return _page(flows, offset, limit)
+        return page_of(flows, offset, limit)
 
     @translate_errors
     def count_flows(self) -> int:
@@ -314,7 +319,7 @@ class Browse:
             .limit(limit + 1)
         )
         items = [DatastoreItem.from_document(doc) for doc in cursor]
-        return _page(items, offset, limit)
+        return page_of(items, offset, limit)
 
 
 def _execution_row(doc: dict[str, Any]) -> ExecutionRow:

@@ -101,13 +101,12 @@ def broker_health_checks(settings: Settings) -> dict[str, HealthCheck]:
 
 def rabbitmq_check(url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> HealthCheck:
     """A check that opens (and closes) a connection to RabbitMQ within ``timeout``."""
+    quiet_pika()
     parameters = [
         pika.URLParameters(with_rabbitmq_defaults(one))
         for one in url.split(";")
         if one.strip()
     ]
-
-    quiet_pika()
 
     def connect() -> None:
         # Any one node of a cluster answering is enough: pika tries each in turn.

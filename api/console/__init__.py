@@ -12,7 +12,10 @@ Stable hooks for browser tests (keep them when restyling):
 - Overview: ``id="overview"``; counts in ``[data-count="<name>"]`` elements that
   console.js refreshes from ``/console/overview.json``; ``id="health"``,
   ``id="latest-failures"``.
-- Lists: ``table.listing`` with one ``tr.row`` per item; paging links
+- Lists (filters: Events ``pack``, ``name``, ``status``, ``since``, ``until``;
+  Executions those of /v1/audit/flows: ``flowName``, ``stepId``, ``actionName``,
+  ``actionPackName``, ``actionPackLabels``; all ``offset`` and ``limit``):
+  ``table.listing`` with one ``tr.row`` per item; paging links
   ``a#next-page`` and ``a#first-page``; filter form ``form#filters``.
 - Pack page: ``id="pack-labels"``, ``id="pack-commands"``, ``id="pack-events"``,
   ``id="waiting-actions"``, ``id="pending-actions"``.
@@ -25,9 +28,11 @@ Stable hooks for browser tests (keep them when restyling):
   a step's template warnings in its ``ul.warnings``; ``id="event-payload"``,
   ``id="event-status"``, ``a#replay-of``,
   ``form#replay`` (POST, ``csrf_token``), ``id="event-replays"``.
-- Execution page: ``id="timeline"`` with one ``li.timeline-entry`` per entry
-  (``.entry-event``, ``.entry-evaluation``, ``.entry-action``) and
-  ``data-step="<id>"`` on step entries.
+- Execution page: ``id="timeline"`` with one ``li.timeline-entry`` per event
+  (``.entry-event``, the trigger's also ``.entry-trigger``) holding its step
+  evaluations (``div.step.entry-evaluation`` with ``fired``, ``skipped`` or
+  ``failed`` and ``data-step``), and one per action (``.entry-action`` with
+  ``data-step`` and ``data-action``).
 - Datastore item: ``id="datastore-value"`` with class ``text``, ``json`` or
   ``binary``.
 - Status badges: ``span.badge`` plus ``badge-<status>`` in lower case.

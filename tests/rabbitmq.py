@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +28,10 @@ import pytest
 from flyte.devserver.embedded import free_port
 
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672/%2F"
+#: Test virtual hosts are named ``flyte-test-<unix time>-<random>``; one older
+#: than this was left by a session that was killed, and is deleted.
+VHOST_PREFIX = "flyte-test-"
+STALE_AFTER_SECONDS = 86400
 #: Dramatiq's queues of Flyte's actors, and their delay and dead-letter queues.
 FLYTE_QUEUES = tuple(
     f"{name}{suffix}"
@@ -68,7 +73,8 @@ def session_vhost() -> Iterator[str]:
         yield base
         delete_queues(base)
         return
-    vhost = f"flyte-test-{uuid.uuid4().hex[:12]}"
+    delete_stale_vhosts()
+    vhost = f"{VHOST_PREFIX}{int(time.time())}-{uuid.uuid4().hex[:8]}"
     if not _rabbitmqctl("add_vhost", vhost):
         pytest.skip(
             "cannot create a RabbitMQ virtual host (rabbitmqctl failed or is "
@@ -105,6 +111,25 @@ def close_connections(vhost: str) -> bool:
 
 def _user(url: str) -> str:
     return urlsplit(url).username or "guest"
+
+
+def delete_stale_vhosts(now: float | None = None) -> None:
+    """Delete test virtual hosts over a day old: their session was killed."""
+    command = shutil.which("rabbitmqctl")
+    if command is None:
+        return
+    listed = subprocess.run(
+        [command, "list_vhosts", "--quiet", "--no-table-headers"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    oldest = (now or time.time()) - STALE_AFTER_SECONDS
+    for name in listed.stdout.split():
+        stamp = name.removeprefix(VHOST_PREFIX).partition("-")[0]
+        if name.startswith(VHOST_PREFIX) and stamp.isdigit() and int(stamp) < oldest:
+            _rabbitmqctl("delete_vhost", name)
 
 
 def _rabbitmqctl(*args: str) -> bool:

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 #: Re-queues of one stuck event before it is marked failed (by default).
 MAX_RECOVERIES = 5
+#: Longest a recovery job keeps re-queueing; it leaves the rest to the next
+#: tick. Under a backlog each re-queue is slow, and unbounded jobs piled up on
+#: every worker thread and starved the events they were meant to rescue.
+RECOVERY_BUDGET = timedelta(seconds=5)
 
 
 class Housekeeper:
@@ -40,6 +44,7 @@ class Housekeeper:
         retention: Retention | None = None,
         pack_grace: timedelta | None = None,
         max_recoveries: int = MAX_RECOVERIES,
+        recovery_budget: timedelta = RECOVERY_BUDGET,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._stores = stores
@@ -49,6 +54,7 @@ class Housekeeper:
         self._retention = retention or Retention()
         self._pack_grace = pack_grace
         self._max_recoveries = max_recoveries
+        self._recovery_budget = recovery_budget
         self._clock = clock
 
     def purge_expired(self) -> dict[str, int]:
@@ -70,29 +76,42 @@ class Housekeeper:
         """Queue again each event pending too long (its message was lost).
 
         An event that keeps failing is given up after ``max_recoveries`` tries
-        and marked failed, instead of being re-queued forever.
+        and marked failed, instead of being re-queued forever. A run stops after
+        ``recovery_budget`` and leaves the rest to the next one.
         """
-        now = self._clock()
-        stale_before = now - self._recovery_after
+        stale_before = self._clock() - self._recovery_after
         stale = self._stores.events.find_stale(stale_before)
-        for event_id in stale:
-            # Jobs can overlap (a slow scan, a backlog of ticks): one whose event
-            # another job re-queued since its scan gets 0 and leaves it alone.
-            # The wait restarts at the re-queue's own time, not the job's start,
-            # or a job started long ago would leave the event stale for the next.
-            tries = self._stores.events.note_recovery(
-                event_id, self._clock(), stale_before=stale_before
-            )
-            if tries > self._max_recoveries:
-                logger.error("event=%s: still unprocessed, giving up", event_id)
-                reason = (
-                    f"not processed after {self._max_recoveries} re-queues; see the log"
+        started = self._clock()
+        for done, event_id in enumerate(stale):
+            if self._clock() - started > self._recovery_budget:
+                logger.info(
+                    "recovery out of time after %d of %d stale event(s);"
+                    " the next run goes on",
+                    done,
+                    len(stale),
                 )
-                self._stores.events.finish(event_id, EventStatus.FAILED, [], reason)
-            elif tries:
-                logger.info("re-queueing event=%s: still pending", event_id)
-                self._queue.send_event(event_id)
+                break
+            self._recover(event_id, stale_before)
         return len(stale)
+
+    def _recover(self, event_id: str, stale_before: datetime) -> None:
+        """Re-queue one stale event, or give it up after its last re-queue."""
+        # Jobs can overlap (a slow scan, a backlog of ticks): one whose event
+        # another job re-queued since its scan gets 0 and leaves it alone.
+        # The wait restarts at the re-queue's own time, not the job's start,
+        # or a job started long ago would leave the event stale for the next.
+        tries = self._stores.events.note_recovery(
+            event_id, self._clock(), stale_before=stale_before
+        )
+        if tries > self._max_recoveries:
+            logger.error("event=%s: still unprocessed, giving up", event_id)
+            reason = (
+                f"not processed after {self._max_recoveries} re-queues; see the log"
+            )
+            self._stores.events.finish(event_id, EventStatus.FAILED, [], reason)
+        elif tries:
+            logger.info("re-queueing event=%s: still pending", event_id)
+            self._queue.send_event(event_id)
 
     def expire_leases(self) -> int:
         """Hand out expired PENDING actions again, or fail them after the last try."""

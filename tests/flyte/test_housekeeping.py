@@ -246,6 +246,51 @@ def test_a_slow_recovery_job_restarts_the_wait_at_the_requeue_time(
     assert stores.events.find_stale(clock() - timedelta(seconds=60)) == []
 
 
+class SlowRequeueEventStore(EventStore):
+    """An event store whose re-queue count takes ``seconds`` of the fake clock."""
+
+    def __init__(self, stores: Stores, clock: FakeClock, seconds: float) -> None:
+        super().__init__(stores.db)
+        self._clock = clock
+        self._seconds = seconds
+
+    def note_recovery(
+        self, event_id: str, now: datetime, *, stale_before: datetime | None = None
+    ) -> int:
+        self._clock.advance(seconds=self._seconds)
+        return super().note_recovery(event_id, now, stale_before=stale_before)
+
+
+def test_a_recovery_job_stops_after_its_budget_and_the_next_goes_on(
+    stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
+) -> None:
+    # Given three stale events, and re-queues that take 3 s each (a backlog)
+    for event_id in ("a", "b", "c"):
+        stores.events.add(
+            Event(event_id, "Msg", PackRef("Slack", "Slack"), clock(), clock()),
+            clock(),
+        )
+    slow = dataclasses.replace(
+        stores, events=SlowRequeueEventStore(stores, clock, seconds=3)
+    )
+    job = Housekeeper(
+        slow,
+        queue,
+        leases,
+        timedelta(seconds=60),
+        recovery_budget=timedelta(seconds=5),
+        clock=clock,
+    )
+    clock.advance(seconds=61)
+    # When a job runs, it re-queues two and stops at its 5 s budget
+    job.recover_events()
+    left = stores.events.find_stale(clock() - timedelta(seconds=60))
+    assert len(left) == 1
+    # Then the next job re-queues the last one
+    job.recover_events()
+    assert stores.events.find_stale(clock() - timedelta(seconds=60)) == []
+
+
 def test_the_number_of_recoveries_before_giving_up_is_configurable(
     stores: Stores, queue: DramatiqQueue, leases: Leases, clock: FakeClock
 ) -> None:

@@ -31,6 +31,7 @@ from api.resources.audit import AuditFlowResource
 from api.resources.audit import AuditFlowsResource
 from api.resources.datastore import DatastoreItemResource
 from api.resources.datastore import DatastoreResource
+from api.resources.datastore import DatastoreSecretValueResource
 from api.resources.flows import FlowResource
 from api.resources.flows import FlowsResource
 from api.resources.info import HealthResource
@@ -207,6 +208,9 @@ def _resources(
         "datastore": DatastoreResource(deps.stores.datastore),
         "datastore_item": DatastoreItemResource(
             deps.stores.datastore, settings.datastore_max_bytes
+        ),
+        "datastore_secret_value": DatastoreSecretValueResource(
+            deps.stores.datastore, settings.auth_enabled
         ),
         "metrics": MetricsResource(settings.metrics_multiproc_dir, deps.queues),
     }

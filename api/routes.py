@@ -28,6 +28,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/flows/{name}", "flow"),
     ("/v1/datastore", "datastore"),
     ("/v1/datastore/{key}", "datastore_item"),
+    ("/v1/datastore/{key}/secret-value", "datastore_secret_value"),
     ("/metrics", "metrics"),
 )
 #: Static Swagger UI assets, served below /swagger/.

@@ -11,6 +11,7 @@ from api import links as docs
 from api.links import Links
 from flyte.action import Action
 from flyte.clock import format_time
+from flyte.clock import from_millis
 from flyte.datastore import DatastoreItem
 from flyte.flow import Flow
 from flyte.pack import CommandDef
@@ -132,6 +133,10 @@ def datastore_list_view(items: list[DatastoreItem], links: Links) -> dict[str, A
         summary: dict[str, Any] = {"key": item.key, "contentType": item.content_type}
         if item.description:
             summary["description"] = item.description
+        if item.secret:
+            summary["secret"] = True
+        if item.expires_at_ms is not None:
+            summary["expiresAt"] = format_time(from_millis(item.expires_at_ms))
         summary["links"] = [links.link(datastore_path(item.key), "self")]
         summaries.append(summary)
     return {

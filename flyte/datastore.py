@@ -105,6 +105,8 @@ def new_item(
         raise InvalidDatastoreItem([problem])
     if declares_json(content_type):
         _check_json(value)
+    if secret:
+        _check_text(value)
     return DatastoreItem(
         key=key,
         content_type=content_type,
@@ -150,6 +152,15 @@ def declares_json(content_type: str) -> bool:
     media_type = content_type.split(";")[0].strip().lower()
     subtype = media_type.partition("/")[2]
     return subtype == "json" or subtype.endswith("+json")
+
+
+def _check_text(value: bytes) -> None:
+    """A secret is text (a token, a password): flows and webhooks read it as such."""
+    try:
+        value.decode("utf-8")
+    except UnicodeDecodeError as ex:
+        problem = Problem("value", "a secret value must be UTF-8 text")
+        raise InvalidDatastoreItem([problem]) from ex
 
 
 def _check_json(value: bytes) -> None:

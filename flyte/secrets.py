@@ -8,37 +8,32 @@ move the old one to the old keys, run ``flyte datastore rekey``, then drop it.
 Other server code reads a secret's plaintext through
 ``DatastoreStore.reveal_secret(key) -> str`` (flyte/store/datastore.py), which
 raises ``DatastoreItemNotFound`` for a missing, expired or non-secret key. Each
-value revealed in this process is remembered by :data:`MASK` so that audit copies
-and logs can replace it with :data:`MASKED`.
+value revealed in this process is remembered by ``flyte.masking.MASK`` so that
+audit copies, event outcomes and logs can replace it with ``MASKED``.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
-from typing import Any
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
 from cryptography.fernet import MultiFernet
 
 from flyte.config import Settings
+from flyte.errors import AuthError
 from flyte.errors import FlyteError
 
-#: What a secret value is shown as, wherever it would otherwise appear.
-MASKED = "********"
 #: The setting that holds the current key (named in errors).
 KEY_SETTING = "FLYTE_SECRETS_KEY"
-#: Secrets shorter than this are not masked inside other text: a 1-2 character
-#: value would mask every occurrence of that letter.
-MIN_MASKED_LENGTH = 4
-#: Most revealed values remembered for masking (least recently revealed go first).
-MAX_REMEMBERED = 10_000
 
 
 class SecretsUnavailable(FlyteError):
     """A secret cannot be decrypted: no key configured, or none of them fits."""
+
+
+class SecretValueWithheld(AuthError):
+    """A secret's value was asked for where it is never served (401, as upstream)."""
 
 
 class SecretBox:
@@ -82,53 +77,6 @@ class SecretBox:
 def generate_key() -> str:
     """A new random key for ``FLYTE_SECRETS_KEY``."""
     return Fernet.generate_key().decode("ascii")
-
-
-class SecretMask:
-    """The secret values revealed in this process, to mask wherever they appear."""
-
-    def __init__(self, max_remembered: int = MAX_REMEMBERED) -> None:
-        self._values: OrderedDict[str, None] = OrderedDict()
-        self._max = max_remembered
-        self._lock = threading.Lock()
-
-    def remember(self, value: str) -> None:
-        """Mask this value from now on."""
-        if len(value) < MIN_MASKED_LENGTH:
-            return
-        with self._lock:
-            self._values[value] = None
-            self._values.move_to_end(value)
-            while len(self._values) > self._max:
-                self._values.popitem(last=False)
-
-    def text(self, text: str) -> str:
-        """The text with every remembered value replaced by MASKED."""
-        if not self._values or not text:
-            return text
-        with self._lock:
-            # Longest first: a secret that contains another is masked whole.
-            values = sorted(self._values, key=len, reverse=True)
-        for value in values:
-            if value in text:
-                text = text.replace(value, MASKED)
-        return text
-
-    def data(self, data: Any) -> Any:
-        """A copy of JSON-like data with every remembered value masked in strings."""
-        if not self._values:
-            return data
-        if isinstance(data, str):
-            return self.text(data)
-        if isinstance(data, dict):
-            return {key: self.data(value) for key, value in data.items()}
-        if isinstance(data, list):
-            return [self.data(value) for value in data]
-        return data
-
-
-#: The process's mask: filled by reveals, read by the audit copy and the logs.
-MASK = SecretMask()
 
 
 def box_from_settings(settings: Settings) -> SecretBox | None:

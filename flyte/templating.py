@@ -11,6 +11,7 @@ from flyte.errors import Unavailable
 from flyte.store.datastore import DatastoreStore
 from templates import TemplateEngine
 from templates import make_datastore_function
+from templates import make_secret_function
 
 
 def build_engine(settings: Settings) -> TemplateEngine:
@@ -27,13 +28,30 @@ def build_engine(settings: Settings) -> TemplateEngine:
 
 
 def template_functions(datastore: DatastoreStore) -> dict[str, Callable[..., Any]]:
-    """The flow functions that need storage: ``datastore(key)``."""
+    """The flow functions that need storage: ``datastore(key)`` and ``secret(key)``.
+
+    ``secret()`` reveals through the store, which remembers the value so the
+    audit copy of an action input that contains it is masked.
+    """
 
     def get_item(key: str) -> tuple[bytes, str] | None:
         try:
             item = datastore.get(key)
         except DatastoreItemNotFound:
             return None
+        if item.secret:
+            raise LookupError(
+                f"datastore item key={key} is a secret: read it with secret('{key}')"
+            )
         return item.value, item.content_type
 
-    return {"datastore": make_datastore_function(get_item)}
+    def reveal(key: str) -> str | None:
+        try:
+            return datastore.reveal_secret(key)
+        except DatastoreItemNotFound:
+            return None
+
+    return {
+        "datastore": make_datastore_function(get_item),
+        "secret": make_secret_function(reveal),
+    }

@@ -18,6 +18,7 @@ from templates.errors import TemplateSecurityError
 from templates.errors import TemplateSyntaxError
 from templates.functions import DatastoreItem
 from templates.functions import make_datastore_function
+from templates.functions import make_secret_function
 from templates.limits import DEFAULT_MAX_OUTPUT_BYTES
 from templates.limits import DEFAULT_MAX_RENDER_SECONDS
 from templates.pongo import translate
@@ -39,6 +40,7 @@ __all__ = [
     "TemplateSyntaxError",
     "UndefinedNames",
     "make_datastore_function",
+    "make_secret_function",
     "to_text",
     "tracking_undefined",
     "translate",

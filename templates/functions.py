@@ -1,7 +1,8 @@
 """Upstream Flyte's static template functions (template globals).
 
-``datastore`` needs storage, so the caller supplies it per render (see
-:func:`make_datastore_function`); ``template`` needs the engine and lives there.
+``datastore`` and ``secret`` need storage, so the caller supplies them per render
+(see :func:`make_datastore_function` and :func:`make_secret_function`);
+``template`` needs the engine and lives there.
 """
 
 from __future__ import annotations
@@ -123,6 +124,30 @@ def make_datastore_function(
     return datastore
 
 
+def secret_unavailable(key: Any) -> NoReturn:
+    """Default ``secret``: the caller passed no lookup for this render."""
+    raise LookupError(f"cannot find secret key={to_text(key)}: no datastore")
+
+
+def make_secret_function(
+    reveal: Callable[[str], str | None],
+) -> Callable[[Any], str]:
+    """Build ``secret(key)`` from a lookup returning a secret's text, or None.
+
+    The value is always text (never parsed as JSON); a missing secret raises
+    LookupError.
+    """
+
+    def secret(key: Any) -> str:
+        name = to_text(key)
+        value = reveal(name)
+        if value is None:
+            raise LookupError(f"cannot find secret key={name}: not found")
+        return value
+
+    return secret
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
     "randomInt": random_int,
     "randomAlpha": random_alpha,
@@ -130,4 +155,5 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "base64Decode": base64_decode,
     "unmarshalJson": unmarshal_json,
     "datastore": datastore_unavailable,
+    "secret": secret_unavailable,
 }

@@ -1,7 +1,10 @@
 """The datastore: /v1/datastore and /v1/datastore/{key} (docs/upstream.md#datastore).
 
-Items are uploaded as ``multipart/form-data`` (a ``value`` part and an optional
-``description`` field) and read back as the raw bytes with their content type.
+Items are uploaded as ``multipart/form-data`` (a ``value`` part and optional
+``description``, ``secret`` and ``ttl`` fields) and read back as the raw bytes with
+their content type. A secret item's value is never served by
+``GET /v1/datastore/{key}``: only by ``GET /v1/datastore/{key}/secret-value``, and
+only with auth on, to whom the policy grants that path (docs/datastore.md).
 """
 
 from __future__ import annotations
@@ -13,10 +16,15 @@ from falcon.media.multipart import BodyPart
 
 from api.links import Links
 from api.views import datastore_list_view
+from flyte.clock import to_millis
+from flyte.clock import utcnow
 from flyte.datastore import new_item
+from flyte.datastore import parse_secret_flag
+from flyte.datastore import parse_ttl
 from flyte.errors import InvalidDatastoreItem
 from flyte.errors import PayloadTooLarge
 from flyte.errors import Problem
+from flyte.secrets import SecretValueWithheld
 from flyte.store.datastore import DatastoreStore
 
 #: Room in a request body for the multipart framing and the description.
@@ -45,8 +53,16 @@ class DatastoreItemResource:
         self._max_bytes = max_bytes
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
-        """The raw value with its stored content type; Accept is ignored."""
+        """The raw value with its stored content type; Accept is ignored.
+
+        A secret item answers 401: its value is served only at ``/secret-value``.
+        """
         item = self._datastore.get(key)
+        if item.secret:
+            raise SecretValueWithheld(
+                f"datastore item {key!r} is a secret: its value is served only by "
+                f"GET /v1/datastore/{{key}}/secret-value, with auth on"
+            )
         resp.content_type = item.content_type
         resp.data = item.value
 
@@ -54,7 +70,14 @@ class DatastoreItemResource:
         """Store the uploaded value; 201 when the key is new, 204 when replaced."""
         upload = read_upload(req, self._max_bytes)
         item = new_item(
-            key, upload.value, upload.content_type, upload.description, self._max_bytes
+            key,
+            upload.value,
+            upload.content_type,
+            upload.description,
+            self._max_bytes,
+            secret=parse_secret_flag(upload.secret),
+            ttl_seconds=parse_ttl(upload.ttl),
+            now_ms=to_millis(utcnow()),
         )
         created = self._datastore.put(item)
         resp.status = falcon.HTTP_201 if created else falcon.HTTP_204
@@ -65,6 +88,31 @@ class DatastoreItemResource:
         resp.status = falcon.HTTP_204
 
 
+class DatastoreSecretValueResource:
+    """``/v1/datastore/{key}/secret-value``: a secret's plaintext, with auth on only.
+
+    With auth off there is no policy to keep this path to a few, so it refuses
+    (401): secrets are then write-only, read by flows and webhooks alone.
+    """
+
+    def __init__(self, datastore: DatastoreStore, auth_enabled: bool) -> None:
+        self._datastore = datastore
+        self._auth_enabled = auth_enabled
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, key: str) -> None:
+        """The secret's value with its stored content type."""
+        if not self._auth_enabled:
+            raise SecretValueWithheld(
+                "secret values are served only with auth on: the auth policy "
+                "decides who may GET /v1/datastore/{key}/secret-value"
+            )
+        item = self._datastore.get(key)
+        value = self._datastore.reveal_secret(key)
+        resp.content_type = item.content_type
+        resp.data = value.encode("utf-8")
+        resp.cache_control = ["no-store"]
+
+
 @dataclass
 class Upload:
     """What a PUT form carried; ``value`` holds at most one byte past the limit."""
@@ -72,6 +120,8 @@ class Upload:
     value: bytes = b""
     content_type: str | None = None
     description: str | None = None
+    secret: str | None = None
+    ttl: str | None = None
 
 
 def read_upload(req: falcon.Request, max_bytes: int) -> Upload:
@@ -107,6 +157,10 @@ def _read_parts(req: falcon.Request, max_bytes: int) -> Upload | None:
             has_value = True
         elif part.name == "description" and upload.description is None:
             upload.description = part.get_text() or ""
+        elif part.name == "secret" and upload.secret is None:
+            upload.secret = part.get_text() or ""
+        elif part.name == "ttl" and upload.ttl is None:
+            upload.ttl = part.get_text() or ""
     return upload if has_value else None
 
 

@@ -18,9 +18,13 @@ from pymongo.errors import DuplicateKeyError
 
 from flyte.action import Action
 from flyte.audit_query import AuditQuery
+from flyte.masking import MASK
 from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
+
+#: The rendered fields of an action, which may hold a secret (masked in copies).
+_RENDERED = {"input": 1, "context": 1}
 
 
 class AuditStore:
@@ -44,6 +48,11 @@ class AuditStore:
     def update(self, action: Action) -> None:
         """Replace the copy with this later state; an older state never wins."""
         doc = _document(action)
+        # Input and context never change: keep the copy's, masked where the
+        # process that rendered them knew the secrets (this one may not).
+        kept = self._audit.find_one({"_id": action.id}, _RENDERED)
+        if kept is not None:
+            doc.update({name: kept[name] for name in _RENDERED if name in kept})
         older = {"_id": action.id, "revision": {"$lt": doc["revision"]}}
         if self._audit.replace_one(older, doc).matched_count:
             return
@@ -98,8 +107,12 @@ def _match(query: AuditQuery) -> dict[str, Any]:
 
 
 def _document(action: Action) -> dict[str, Any]:
+    doc = action.to_document()
     return {
-        **action.to_document(),
+        **doc,
+        # The pack gets the action's input in full; its audit copy is masked.
+        "input": MASK.data(doc["input"]),
+        "context": MASK.data(doc["context"]),
         "revision": len(action.states),
         STORED_AT: action.last_change.time,
     }

@@ -27,8 +27,8 @@ from flyte.datastore import DatastoreItem
 from flyte.errors import DatastoreItemNotFound
 from flyte.errors import InvalidDatastoreItem
 from flyte.errors import Problem
+from flyte.masking import MASK
 from flyte.secrets import KEY_SETTING
-from flyte.secrets import MASK
 from flyte.secrets import SecretBox
 from flyte.secrets import SecretsUnavailable
 from flyte.store.mongo import is_nx_27017
@@ -109,7 +109,7 @@ class DatastoreStore:
     def reveal_secret(self, key: str) -> str:
         """A secret item's plaintext (UTF-8); DatastoreItemNotFound if no such secret.
 
-        The value is remembered by flyte.secrets.MASK, which masks it in audit
+        The value is remembered by flyte.masking.MASK, which masks it in audit
         copies and logs from then on.
         """
         item = self._find(key)

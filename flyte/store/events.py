@@ -19,6 +19,7 @@ from flyte.clock import to_millis
 from flyte.clock import utcnow
 from flyte.errors import EventNotFound
 from flyte.event import Event
+from flyte.masking import MASK
 from flyte.outcome import FlowOutcome
 from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
@@ -123,8 +124,9 @@ class EventStore:
             {
                 "$set": {
                     "status": status.value,
-                    "outcome": [o.to_document() for o in outcomes],
-                    "reason": reason,
+                    # A secret a step revealed never reaches the stored outcome.
+                    "outcome": MASK.data([o.to_document() for o in outcomes]),
+                    "reason": MASK.text(reason),
                 },
                 "$unset": {"pendingSince": ""},
             },

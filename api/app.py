@@ -32,6 +32,7 @@ from api.resources.audit import AuditFlowsResource
 from api.resources.datastore import DatastoreItemResource
 from api.resources.datastore import DatastoreResource
 from api.resources.datastore import DatastoreSecretValueResource
+from api.resources.datastore import SecretsRekeyResource
 from api.resources.flows import FlowResource
 from api.resources.flows import FlowsResource
 from api.resources.info import HealthResource
@@ -212,5 +213,6 @@ def _resources(
         "datastore_secret_value": DatastoreSecretValueResource(
             deps.stores.datastore, settings.auth_enabled
         ),
+        "secrets_rekey": SecretsRekeyResource(deps.stores.datastore),
         "metrics": MetricsResource(settings.metrics_multiproc_dir, deps.queues),
     }

@@ -29,6 +29,7 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/datastore", "datastore"),
     ("/v1/datastore/{key}", "datastore_item"),
     ("/v1/datastore/{key}/secret-value", "datastore_secret_value"),
+    ("/v1/secrets/rekey", "secrets_rekey"),
     ("/metrics", "metrics"),
 )
 #: Static Swagger UI assets, served below /swagger/.

@@ -172,3 +172,14 @@ def _content_type(part: BodyPart) -> str | None:
     if _PART_TYPE_HEADER not in part._headers:
         return None
     return part.content_type.strip() or None
+
+
+class SecretsRekeyResource:
+    """``/v1/secrets/rekey``: re-encrypt every secret under the current key."""
+
+    def __init__(self, datastore: DatastoreStore) -> None:
+        self._datastore = datastore
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
+        """Rotate every secret; after it, FLYTE_SECRETS_OLD_KEYS can be emptied."""
+        resp.media = {"rekeyed": self._datastore.rekey()}

@@ -1,9 +1,15 @@
-"""``flyte datastore``: the reference data that flows read with ``datastore()``."""
+"""``flyte datastore``: the reference data that flows read with ``datastore()``.
+
+Every command talks to the API; ``rekey`` asks the server, which alone holds
+FLYTE_SECRETS_KEY, to re-encrypt the secrets, and ``new-key`` makes a key locally.
+"""
 
 from __future__ import annotations
 
 import argparse
+import base64
 import mimetypes
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +33,7 @@ def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser],
     common: argparse.ArgumentParser,
 ) -> None:
-    """Add ``flyte datastore put|get|list|delete``."""
+    """Add ``flyte datastore put|get|list|delete|rekey|new-key``."""
     datastore = commands.add_parser("datastore", help="store and read datastore items")
     actions = datastore.add_subparsers(dest="action", required=True)
     put_ = actions.add_parser("put", parents=[common], help="store (replace) an item")
@@ -37,6 +43,14 @@ def register(
     value.add_argument("--file", metavar="PATH", help="the value: a file's bytes")
     put_.add_argument("--content-type", metavar="TYPE", help="the value's type")
     put_.add_argument("--description", metavar="TEXT")
+    put_.add_argument(
+        "--secret",
+        action="store_true",
+        help="encrypt the value at rest; flows read it with secret('KEY')",
+    )
+    put_.add_argument(
+        "--ttl", metavar="SECONDS", type=int, help="delete the item after this long"
+    )
     put_.set_defaults(handler=put)
     for name, handler, what in (("get", get, "print"), ("delete", delete, "delete")):
         parser = actions.add_parser(name, parents=[common], help=f"{what} one item")
@@ -45,12 +59,24 @@ def register(
     actions.add_parser("list", parents=[common], help="every item").set_defaults(
         handler=list_items
     )
+    actions.add_parser(
+        "rekey",
+        parents=[common],
+        help="re-encrypt every secret under the server's FLYTE_SECRETS_KEY",
+    ).set_defaults(handler=rekey)
+    actions.add_parser(
+        "new-key", help="print a new random key for FLYTE_SECRETS_KEY"
+    ).set_defaults(handler=new_key)
 
 
 def put(args: argparse.Namespace, session: Session) -> int:
     """Upload the item as a multipart form; 'created' or 'replaced'."""
     value, content_type = _value(args)
     data = {"description": args.description} if args.description is not None else {}
+    if args.secret:
+        data["secret"] = "true"
+    if args.ttl is not None:
+        data["ttl"] = str(args.ttl)
     response = session.client.request(
         "PUT",
         api_path("datastore", args.key),
@@ -60,7 +86,8 @@ def put(args: argparse.Namespace, session: Session) -> int:
     )
     if not session.json:
         verb = "created" if response.status_code == 201 else "replaced"
-        print(f"{verb} {args.key} ({content_type}, {len(value)} bytes)")
+        kind = ", secret" if args.secret else ""
+        print(f"{verb} {args.key} ({content_type}, {len(value)} bytes{kind})")
     return 0
 
 
@@ -104,12 +131,31 @@ def list_items(args: argparse.Namespace, session: Session) -> int:
     if session.json:
         print_json(body)
         return 0
-    rows = [
-        (item["key"], item.get("contentType", ""), item.get("description", ""))
-        for item in body.get("datastore", [])
+    items = body.get("datastore", [])
+    # The SECRET and EXPIRES columns only when some item has one.
+    extra = [
+        (header, field)
+        for header, field in (("SECRET", "secret"), ("EXPIRES", "expiresAt"))
+        if any(item.get(field) for item in items)
     ]
-    print_table(rows, ["KEY", "CONTENT TYPE", "DESCRIPTION"], empty="No items.")
+    rows = [
+        (
+            item["key"],
+            item.get("contentType", ""),
+            *(_cell(item.get(field)) for _, field in extra),
+            item.get("description", ""),
+        )
+        for item in items
+    ]
+    headers = ["KEY", "CONTENT TYPE", *(h for h, _ in extra), "DESCRIPTION"]
+    print_table(rows, headers, empty="No items.")
     return 0
+
+
+def _cell(value: Any) -> str:
+    if value is True:
+        return "secret"
+    return "" if value is None else str(value)
 
 
 def delete(args: argparse.Namespace, session: Session) -> int:
@@ -117,3 +163,21 @@ def delete(args: argparse.Namespace, session: Session) -> int:
     path = api_path("datastore", args.key)
     missing = ResourceNotFound("datastore item", args.key)
     return delete_document(session, path, missing, f"deleted {args.key}")
+
+
+def rekey(args: argparse.Namespace, session: Session) -> int:
+    """Ask the server to re-encrypt every secret under its current key."""
+    body = session.client.request("POST", "/v1/secrets/rekey", expect=(200,)).json()
+    if session.json:
+        print_json(body)
+    else:
+        print(
+            f"re-encrypted {body.get('rekeyed', 0)} secret(s) under FLYTE_SECRETS_KEY"
+        )
+    return 0
+
+
+def new_key(args: argparse.Namespace, session: Session) -> int:
+    """Print a new random key for FLYTE_SECRETS_KEY (a Fernet key: 32 random bytes)."""
+    print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode("ascii"))
+    return 0

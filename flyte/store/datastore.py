@@ -140,7 +140,7 @@ class DatastoreStore:
         Tokens made under an old key (FLYTE_SECRETS_OLD_KEYS) are decrypted with
         it; once this has run, the old key can be dropped.
         """
-        box = self._reading_box()
+        box = self._box()
         count = 0
         for doc in self._items.find({"secret": True}, {"_id": 1, "value": 1}):
             token = box.rotate(bytes(doc["value"]))

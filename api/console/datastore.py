@@ -13,6 +13,7 @@ from api.console.common import page_offset
 from api.console.common import page_size
 from api.console.render import render
 from flyte.datastore import DatastoreItem
+from flyte.masking import MASKED
 from flyte.store import Stores
 from flyte.store.browse import Browse
 
@@ -26,7 +27,7 @@ MAX_SHOWN_BYTES = 256 * 1024
 
 @dataclass(frozen=True)
 class ShownValue:
-    """How an item's value is shown: ``json``, ``text`` or ``binary``."""
+    """How an item's value is shown: ``json``, ``text``, ``binary`` or ``secret``."""
 
     kind: str
     size: int
@@ -36,7 +37,12 @@ class ShownValue:
 
 
 def shown_value(item: DatastoreItem) -> ShownValue:
-    """JSON pretty-printed, text as text (escaped by the template), else type+size."""
+    """JSON pretty-printed, text as text (escaped by the template), else type+size.
+
+    A secret is only ever shown as the mask (its value is not even read here).
+    """
+    if item.secret:
+        return ShownValue("secret", 0, text=MASKED)
     media = item.content_type.split(";")[0].strip().lower()
     size = len(item.value)
     head = item.value[:MAX_SHOWN_BYTES]

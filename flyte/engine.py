@@ -13,6 +13,7 @@ from collections.abc import Callable
 from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -55,6 +56,8 @@ DEFAULT_ORPHAN_AFTER = timedelta(minutes=5)
 DEFAULT_RENDER_ATTEMPTS = 3
 #: The id the warm-up looks for and renders with; nothing is stored under it.
 WARM_UP_ID = "warm-up"
+#: The reason in the event outcome of a paused flow the event would have started.
+FLOW_DISABLED = "flow disabled"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,145 @@ class Skip:
     """A step that does not fire for this event, and why (labels or criteria)."""
 
     reason: str
+    #: The step's rendered context (the parent's plus its own keys).
+    context: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A step's verdict before anything is stored: its action, or why not."""
+
+    status: StepStatus
+    reason: str = ""
+    #: The action to store when the step fired.
+    action: Action | None = None
+    #: The rendered context, when rendering got that far.
+    context: Mapping[str, str] | None = None
+    #: The undefined names the step's templates touched, in order.
+    undefined: tuple[str, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The outcome's warnings: one per undefined name."""
+        return tuple(undefined_warning(name) for name in self.undefined)
+
+
+class StepEvaluator:
+    """Evaluate a step against an event, storing nothing (engine and dry run)."""
+
+    def __init__(
+        self,
+        templates: TemplateEngine,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        functions: Functions | None = None,
+        render_attempts: int = DEFAULT_RENDER_ATTEMPTS,
+    ) -> None:
+        self._templates = templates
+        self._clock = clock
+        self._functions = functions
+        self._render_attempts = max(render_attempts, 1)
+
+    def evaluate(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> Evaluation:
+        """Context, event labels, criteria, then command, in upstream's order."""
+        with tracking_undefined() as undefined:
+            built = self._build_with_retries(
+                flow, step, event, parent_context, correlation_id
+            )
+        names = undefined.names()
+        if isinstance(built, TemplateError):
+            return Evaluation(StepStatus.ERROR, str(built), undefined=names)
+        context = built.context
+        if names and (flow.strict or step.strict):
+            reason = strict_error(names)
+            return Evaluation(StepStatus.ERROR, reason, None, context, names)
+        if isinstance(built, Skip):
+            return Evaluation(StepStatus.SKIPPED, built.reason, None, context, names)
+        return Evaluation(StepStatus.FIRED, "", built, context, names)
+
+    def _build_with_retries(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> Action | Skip | TemplateError:
+        """Build the step's action, rendering again (up to a bound) if out of time."""
+        attempt = 1
+        while True:
+            try:
+                return self.build_action(
+                    flow, step, event, parent_context, correlation_id
+                )
+            except TemplateDeadlineError as ex:
+                if attempt >= self._render_attempts:
+                    return ex
+                attempt += 1
+                logger.info(
+                    "event=%s correlation=%s step=%s: render ran out of time,"
+                    " trying again (%d of %d)",
+                    event.id,
+                    correlation_id,
+                    step.id,
+                    attempt,
+                    self._render_attempts,
+                )
+            except TemplateError as ex:
+                return ex
+
+    def build_action(
+        self,
+        flow: Flow,
+        step: Step,
+        event: Event,
+        parent_context: dict[str, str],
+        correlation_id: str,
+    ) -> Action | Skip:
+        """The action the step calls for, or why it does not fire."""
+        variables = {"Event": event.template_context(), "Context": parent_context}
+        # Context keys see only the parent context, not each other (upstream).
+        context = {**parent_context, **self._render_map(step.context, variables)}
+        variables["Context"] = context
+        wanted = self._render_map(step.event.pack_labels, variables)
+        if not labels_satisfy(event.pack.labels, wanted):
+            return Skip(f"the event's pack labels do not include {wanted}", context)
+        if not self._templates.evaluate_criteria(
+            step.criteria, variables, self._functions
+        ):
+            return Skip("criteria false", context)
+        now = self._clock()
+        return Action(
+            id=derived_id("action", correlation_id, step.id),
+            name=step.command.name,
+            pack_name=step.command.pack_name,
+            pack_labels=self._render_map(step.command.pack_labels, variables),
+            input=self._templates.resolve(
+                step.command.input, variables, self._functions
+            ),
+            correlation_id=correlation_id,
+            flow_name=flow.name,
+            flow_uuid=flow.uuid,
+            step_id=step.id,
+            context=context,
+            trigger=event,
+            states=(StateChange(ActionState.NEW, now),),
+        )
+
+    def _render_map(
+        self, templates: Mapping[str, str], variables: dict[str, Any]
+    ) -> dict[str, str]:
+        return {
+            key: self._templates.render(value, variables, self._functions)
+            for key, value in templates.items()
+        }
 
 
 class FlowEngine:
@@ -81,10 +223,11 @@ class FlowEngine:
         self._stores = stores
         self._templates = templates
         self._clock = clock
-        self._functions = functions
         self._orphan_after = orphan_after
-        self._render_attempts = max(render_attempts, 1)
         self._metrics = metrics or get_metrics()
+        self._evaluator = StepEvaluator(
+            templates, clock=clock, functions=functions, render_attempts=render_attempts
+        )
 
     def process(self, event_id: str) -> list[FlowOutcome]:
         """Handle one stored event; a no-op if it was handled already."""
@@ -141,7 +284,7 @@ class FlowEngine:
         event = Event(WARM_UP_ID, step.event.name, pack, now, now, {})
         with tracking_undefined():
             try:
-                self._build_action(flow, step, event, {}, WARM_UP_ID)
+                self._evaluator.build_action(flow, step, event, {}, WARM_UP_ID)
             except TemplateError:
                 pass  # an empty payload need not satisfy the templates
 
@@ -151,10 +294,19 @@ class FlowEngine:
 
     def _start(self, flow: Flow, event: Event) -> FlowOutcome | None:
         correlation_id = derived_id("correlation", event.id, flow.uuid)
-        candidates = [s for s in flow.steps if s.is_trigger and _listens_to(s, event)]
+        candidates = trigger_steps(flow, event)
         if not candidates:
             # The flow was re-posted without this trigger a moment ago.
             return None
+        if not flow.enabled:
+            # Paused: no correlation starts; the outcome says why nothing fired.
+            return FlowOutcome(
+                flow.name,
+                flow.uuid,
+                correlation_id,
+                OutcomeKind.STARTED,
+                reason=FLOW_DISABLED,
+            )
         steps = tuple(
             self._evaluate(flow, s, event, {}, correlation_id) for s in candidates
         )
@@ -196,19 +348,8 @@ class FlowEngine:
             for a in self._stores.actions.find_by_correlation(action.correlation_id)
         }
         finished = {step_id for step_id, a in existing.items() if a.is_finished}
-        # Upstream's OR: one finished dependency is enough. Trigger steps never
-        # fire inside a continuation: upstream fired them there too, so one result
-        # could fire a trigger step twice (docs/upstream.md#quirks-this-port-fixes).
-        # A step fired by this very event stays a candidate, so processing it
-        # again reports the same outcome instead of forgetting that step.
-        candidates = [
-            s
-            for s in flow.steps
-            if not s.is_trigger
-            and _listens_to(s, event)
-            and (s.id not in existing or existing[s.id].trigger.id == event.id)
-            and any(d in finished for d in s.depends_on)
-        ]
+        fired_by = {step_id: a.trigger.id for step_id, a in existing.items()}
+        candidates = continuation_steps(flow, event, finished, fired_by)
         steps = tuple(
             self._evaluate(flow, s, event, dict(action.context), action.correlation_id)
             for s in candidates
@@ -238,101 +379,19 @@ class FlowEngine:
         parent_context: dict[str, str],
         correlation_id: str,
     ) -> StepOutcome:
-        """Context, event labels, criteria, then command, in upstream's order."""
-        with tracking_undefined() as undefined:
-            built = self._build_with_retries(
-                flow, step, event, parent_context, correlation_id
-            )
-        warnings = tuple(undefined_warning(name) for name in undefined.names())
-        if isinstance(built, TemplateError):
-            return StepOutcome(step.id, StepStatus.ERROR, str(built), None, warnings)
-        if warnings and (flow.strict or step.strict):
-            reason = strict_error(undefined.names())
-            return StepOutcome(step.id, StepStatus.ERROR, reason, None, warnings)
-        if isinstance(built, Skip):
-            return StepOutcome(
-                step.id, StepStatus.SKIPPED, built.reason, None, warnings
-            )
-        created = self._stores.actions.insert(built)
-        reason = "" if created else "its action already existed in this correlation"
-        return StepOutcome(step.id, StepStatus.FIRED, reason, built.id, warnings)
-
-    def _build_with_retries(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-    ) -> Action | Skip | TemplateError:
-        """Build the step's action, rendering again (up to a bound) if out of time."""
-        attempt = 1
-        while True:
-            try:
-                return self._build_action(
-                    flow, step, event, parent_context, correlation_id
-                )
-            except TemplateDeadlineError as ex:
-                if attempt >= self._render_attempts:
-                    return ex
-                attempt += 1
-                logger.info(
-                    "event=%s correlation=%s step=%s: render ran out of time,"
-                    " trying again (%d of %d)",
-                    event.id,
-                    correlation_id,
-                    step.id,
-                    attempt,
-                    self._render_attempts,
-                )
-            except TemplateError as ex:
-                return ex
-
-    def _build_action(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-    ) -> Action | Skip:
-        """The action the step calls for, or why it does not fire."""
-        variables = {"Event": event.template_context(), "Context": parent_context}
-        # Context keys see only the parent context, not each other (upstream).
-        context = {**parent_context, **self._render_map(step.context, variables)}
-        variables["Context"] = context
-        wanted = self._render_map(step.event.pack_labels, variables)
-        if not labels_satisfy(event.pack.labels, wanted):
-            return Skip(f"the event's pack labels do not include {wanted}")
-        if not self._templates.evaluate_criteria(
-            step.criteria, variables, self._functions
-        ):
-            return Skip("criteria false")
-        now = self._clock()
-        return Action(
-            id=derived_id("action", correlation_id, step.id),
-            name=step.command.name,
-            pack_name=step.command.pack_name,
-            pack_labels=self._render_map(step.command.pack_labels, variables),
-            input=self._templates.resolve(
-                step.command.input, variables, self._functions
-            ),
-            correlation_id=correlation_id,
-            flow_name=flow.name,
-            flow_uuid=flow.uuid,
-            step_id=step.id,
-            context=context,
-            trigger=event,
-            states=(StateChange(ActionState.NEW, now),),
+        """Evaluate the step, and store its action when it fires."""
+        verdict = self._evaluator.evaluate(
+            flow, step, event, parent_context, correlation_id
         )
-
-    def _render_map(
-        self, templates: Mapping[str, str], variables: dict[str, Any]
-    ) -> dict[str, str]:
-        return {
-            key: self._templates.render(value, variables, self._functions)
-            for key, value in templates.items()
-        }
+        if verdict.action is None:
+            return StepOutcome(
+                step.id, verdict.status, verdict.reason, None, verdict.warnings
+            )
+        created = self._stores.actions.insert(verdict.action)
+        reason = "" if created else "its action already existed in this correlation"
+        return StepOutcome(
+            step.id, StepStatus.FIRED, reason, verdict.action.id, verdict.warnings
+        )
 
 
 #: The metrics' name for each step status.
@@ -375,5 +434,37 @@ def strict_error(names: tuple[str, ...]) -> str:
     return f"strict: undefined {noun} in the step's templates: {listed}"
 
 
-def _listens_to(step: Step, event: Event) -> bool:
+def trigger_steps(flow: Flow, event: Event) -> list[Step]:
+    """The flow's steps that a new event of this pack and name can fire."""
+    return [s for s in flow.steps if s.is_trigger and listens_to(s, event)]
+
+
+def continuation_steps(
+    flow: Flow,
+    event: Event,
+    finished: set[str],
+    fired_by: Mapping[str, str],
+) -> list[Step]:
+    """The steps a result event can fire in a correlation.
+
+    ``finished``: ids of the correlation's finished steps; ``fired_by``: for each
+    step that has an action, the id of the event that fired it.
+    """
+    # Upstream's OR: one finished dependency is enough. Trigger steps never
+    # fire inside a continuation: upstream fired them there too, so one result
+    # could fire a trigger step twice (docs/upstream.md#quirks-this-port-fixes).
+    # A step fired by this very event stays a candidate, so processing it
+    # again reports the same outcome instead of forgetting that step.
+    return [
+        s
+        for s in flow.steps
+        if not s.is_trigger
+        and listens_to(s, event)
+        and (s.id not in fired_by or fired_by[s.id] == event.id)
+        and any(d in finished for d in s.depends_on)
+    ]
+
+
+def listens_to(step: Step, event: Event) -> bool:
+    """True when the step names the event's pack and event name."""
     return step.event.name == event.name and step.event.pack_name == event.pack.name

@@ -131,9 +131,12 @@ class Flow:
     uuid: str = ""
     #: Every step strict: an undefined name in a template is a step error.
     strict: bool = False
+    #: False while the flow is paused: it starts no new correlations. A state of
+    #: the flow's name, not of a version, so it is not part of the document.
+    enabled: bool = True
 
     def to_dict(self) -> dict[str, Any]:
-        """Upstream's JSON; ``uuid`` is internal, as upstream."""
+        """Upstream's JSON; ``uuid`` and ``enabled`` are internal."""
         body: dict[str, Any] = {"name": self.name}
         if self.description:
             body["description"] = self.description

@@ -39,15 +39,34 @@ class FlowStore:
     @translate_errors
     def add(self, flow: Flow) -> Flow:
         """Store ``flow`` as a new latest version; return it with its uuid."""
-        versioned = replace(flow, uuid=self._make_id())
+        # A paused flow stays paused when a new version is applied (a CI job
+        # re-applying its flows must not resume them).
+        enabled = self._is_enabled(flow.name)
+        versioned = replace(flow, uuid=self._make_id(), enabled=enabled)
         document = _document(versioned, to_millis(self._clock()))
         # History first: a version is never the latest without being in the history.
         self._history.insert_one({**document, "_id": versioned.uuid})
         self._latest.replace_one(
-            {"_id": flow.name}, {**document, "_id": flow.name}, upsert=True
+            {"_id": flow.name},
+            {**document, "_id": flow.name, "disabled": not enabled},
+            upsert=True,
         )
         self._index_triggers(versioned, document)
         return versioned
+
+    @translate_errors
+    def set_enabled(self, name: str, enabled: bool) -> Flow:
+        """Resume (True) or pause (False) the flow; return its latest version."""
+        state = {"$set": {"disabled": not enabled}}
+        if self._latest.update_one({"_id": name}, state).matched_count == 0:
+            raise FlowNotFound(name)
+        # The engine matches events through the trigger index: it must agree.
+        self._triggers.update_many({"flow": name}, state)
+        return self.get(name)
+
+    def _is_enabled(self, name: str) -> bool:
+        doc = self._latest.find_one({"_id": name}, {"disabled": 1})
+        return doc is None or not doc.get("disabled", False)
 
     @translate_errors
     def get(self, name: str) -> Flow:
@@ -68,15 +87,20 @@ class FlowStore:
     @translate_errors
     def list_flows(self) -> list[Flow]:
         """Every flow's latest version, sorted by name, without steps."""
-        cursor = self._latest.find({}, {"name": 1, "description": 1, "uuid": 1})
+        projection = {"name": 1, "description": 1, "uuid": 1, "disabled": 1}
+        cursor = self._latest.find({}, projection)
         return [_flow(doc) for doc in cursor.sort("name", ASCENDING)]
 
     @translate_errors
     def find_by_trigger(self, pack_name: str, event_name: str) -> list[Flow]:
         """Latest flows with a trigger step on this (pack, event), by indexed lookup."""
         key = trigger_key(pack_name, event_name)
-        docs = self._triggers.find({"key": key}, {"version": 1})
-        return sorted((_flow(doc["version"]) for doc in docs), key=lambda f: f.name)
+        docs = self._triggers.find({"key": key}, {"version": 1, "disabled": 1})
+        flows = (
+            _flow({**doc["version"], "disabled": doc.get("disabled", False)})
+            for doc in docs
+        )
+        return sorted(flows, key=lambda f: f.name)
 
     @translate_errors
     def delete(self, name: str) -> None:
@@ -96,7 +120,13 @@ class FlowStore:
             entry_id = f"{key}#{flow.name}"
             self._triggers.replace_one(
                 {"_id": entry_id},
-                {"_id": entry_id, "key": key, "flow": flow.name, "version": document},
+                {
+                    "_id": entry_id,
+                    "key": key,
+                    "flow": flow.name,
+                    "version": document,
+                    "disabled": not flow.enabled,
+                },
                 upsert=True,
             )
         self._triggers.delete_many({"flow": flow.name, "key": {"$nin": keys}})
@@ -111,4 +141,6 @@ def _document(flow: Flow, created_ms: int) -> dict[str, Any]:
 
 
 def _flow(doc: dict[str, Any]) -> Flow:
-    return Flow.from_dict(doc, uuid=doc.get("uuid", ""))
+    flow = Flow.from_dict(doc, uuid=doc.get("uuid", ""))
+    # History documents carry no state: a version read by uuid counts as enabled.
+    return replace(flow, enabled=not doc.get("disabled", False))

@@ -101,13 +101,19 @@ def make_datastore_function(
     """Build ``datastore(key)`` from a lookup returning ``(value, content_type)``.
 
     JSON items (content type ``application/json`` or ``text/json``) come back as a
-    map, anything else as text, as upstream. A missing item raises LookupError.
+    map, anything else as text, as upstream. A missing item raises LookupError,
+    unless a second argument gives the value to use instead (an extension: an
+    expired TTL marker then reads as "not there").
     """
 
-    def datastore(key: Any) -> Any:
+    def datastore(key: Any, *default: Any) -> Any:
         name = to_text(key)
+        if len(default) > 1:
+            raise TypeError("datastore: expected a key and at most one default")
         item = get_item(name)
         if item is None:
+            if default:
+                return default[0]
             raise LookupError(f"cannot find datastore item key={name}: not found")
         value, content_type = item
         text = value.decode("utf-8", "replace") if isinstance(value, bytes) else value

@@ -1,18 +1,27 @@
-"""``secret(key)`` in flows: the pack gets the value, the audit and logs a mask."""
+"""``secret(key)`` in flows (the pack gets the value, the audit and logs a mask),
+and the TTL examples of docs/datastore.md."""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from bson import json_util
 
 from flyte.action import ActionState
+from flyte.clock import to_millis
+from flyte.clock import utcnow
 from flyte.config import Settings
 from flyte.datastore import DatastoreItem
 from flyte.engine import FlowEngine
+from flyte.event import PackRef
+from flyte.flow import Flow
+from flyte.flow import parse_flow
 from flyte.logging import configure_logging
 from flyte.masking import MASKED
 from flyte.masking import SecretMask
@@ -24,6 +33,7 @@ from flyte.templating import build_engine
 from flyte.templating import template_functions
 from tests.conftest import FakeClock
 from tests.flyte.test_engine import add_flow
+from tests.flyte.test_engine import check
 from tests.flyte.test_engine import post
 from tests.flyte.test_engine import step
 
@@ -117,3 +127,48 @@ def test_log_lines_mask_revealed_secrets(
         logging.getLogger("flyte.test").warning("connecting with %s", PLAINTEXT)
     assert PLAINTEXT not in caplog.text
     assert f"connecting with {MASKED}" in caplog.text
+
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "datastore.md"
+
+
+def docs_flow(name: str) -> Flow:
+    found = re.search(rf"```yaml\n(name: {name}\n.*?)```", DOCS.read_text(), re.S)
+    assert found is not None, name
+    return parse_flow(yaml.safe_load(found.group(1)), check)
+
+
+def run_docs_flow(
+    stores: Stores, engine: FlowEngine, clock: FakeClock, flow: Flow, pack: str
+) -> str:
+    """Post the flow's event for host web-1; the step's status."""
+    stores.flows.add(flow)
+    name = flow.steps[0].event.name if flow.steps[0].event else ""
+    event = post(stores, clock, name, {"host": "web-1"}, PackRef(pack, pack, {}))
+    [outcome] = engine.process(event.id)
+    stores.flows.delete(flow.name)
+    return str(outcome.steps[0].status)
+
+
+def test_the_rate_limit_example_skips_while_the_mark_lives(
+    stores: Stores, engine: FlowEngine, clock: FakeClock
+) -> None:
+    flow = docs_flow("restart_when_down")
+    now_ms = to_millis(utcnow())
+    mark = DatastoreItem(key="restarted-web-1", value=b"1")
+    assert run_docs_flow(stores, engine, clock, flow, "Monitor") == "fired"
+    stores.datastore.put(dataclasses.replace(mark, expires_at_ms=now_ms + 600_000))
+    assert run_docs_flow(stores, engine, clock, flow, "Monitor") == "skipped"
+    # Expired but not purged yet: the flow fires again.
+    stores.datastore.put(dataclasses.replace(mark, expires_at_ms=now_ms - 1))
+    assert run_docs_flow(stores, engine, clock, flow, "Monitor") == "fired"
+
+
+def test_the_window_count_example_pages_from_the_third_restart(
+    stores: Stores, engine: FlowEngine, clock: FakeClock
+) -> None:
+    flow = docs_flow("page_on_restart_loop")
+    assert run_docs_flow(stores, engine, clock, flow, "Remediation") == "skipped"
+    for count, status in ((b"2", "skipped"), (b"3", "fired")):
+        stores.datastore.put(DatastoreItem(key="restarts-web-1", value=count))
+        assert run_docs_flow(stores, engine, clock, flow, "Remediation") == status

@@ -33,6 +33,8 @@ from api.resources.datastore import DatastoreItemResource
 from api.resources.datastore import DatastoreResource
 from api.resources.datastore import DatastoreSecretValueResource
 from api.resources.datastore import SecretsRekeyResource
+from api.resources.flow_test import FlowTestResource
+from api.resources.flows import FlowEnabledResource
 from api.resources.flows import FlowResource
 from api.resources.flows import FlowsResource
 from api.resources.info import HealthResource
@@ -47,12 +49,17 @@ from api.resources.runtime import ActionResultResource
 from api.resources.runtime import EventResource
 from api.resources.runtime import PackEventsResource
 from api.resources.runtime import TakeActionResource
+from api.resources.webhooks import WebhookConfigResource
+from api.resources.webhooks import WebhookResource
+from api.resources.webhooks import WebhooksResource
 from api.routes import add_routes
 from flyte.audit import Audit
 from flyte.auth import Auth
 from flyte.auth import load_auth
 from flyte.clock import utcnow
 from flyte.config import Settings
+from flyte.dry_run import DryRun
+from flyte.engine import StepEvaluator
 from flyte.flow import SyntaxCheck
 from flyte.health import HealthCheck
 from flyte.health import mongo_check
@@ -71,7 +78,10 @@ from flyte.store import connect
 from flyte.store import ensure_indexes
 from flyte.store import open_stores
 from flyte.store.retention import Retention
+from flyte.store.webhooks import WebhookStore
 from flyte.templating import build_engine
+from flyte.templating import template_functions
+from flyte.webhooks import WebhookIngest
 from workers.broker import broker_health_checks
 from workers.broker import build_broker
 from workers.inspection import build_inspector
@@ -197,6 +207,14 @@ def _resources(
             max_labels=settings.max_labels,
         ),
         "flow": FlowResource(deps.stores.flows),
+        "flow_test": FlowTestResource(
+            deps.stores.flows,
+            check_syntax,
+            _dry_run(settings, deps),
+            max_steps=settings.max_flow_steps,
+            max_labels=settings.max_labels,
+        ),
+        "flow_enabled": FlowEnabledResource(deps.stores.flows),
         "pack_events": PackEventsResource(runtime),
         "take_action": TakeActionResource(runtime),
         "action_result": ActionResultResource(runtime),
@@ -215,4 +233,29 @@ def _resources(
         ),
         "secrets_rekey": SecretsRekeyResource(deps.stores.datastore),
         "metrics": MetricsResource(settings.metrics_multiproc_dir, deps.queues),
+        **_webhook_resources(settings, deps),
+    }
+
+
+def _dry_run(settings: Settings, deps: Dependencies) -> DryRun:
+    """The flow dry run: the engine's evaluation, datastore() reading the real one."""
+    evaluator = StepEvaluator(
+        build_engine(settings),
+        clock=deps.clock,
+        functions=template_functions(deps.stores.datastore),
+    )
+    return DryRun(evaluator, clock=deps.clock)
+
+
+def _webhook_resources(settings: Settings, deps: Dependencies) -> dict[str, object]:
+    """Webhook deliveries and configuration; signing secrets from the datastore."""
+    webhooks = WebhookStore(deps.stores.db)
+    window = timedelta(seconds=settings.idempotency_window_seconds)
+    ingest = WebhookIngest(deps.stores, deps.queue, window)
+    return {
+        "webhooks": WebhooksResource(webhooks),
+        "webhook": WebhookResource(
+            webhooks, deps.stores.datastore, ingest, deps.clock
+        ),
+        "webhook_config": WebhookConfigResource(webhooks),
     }

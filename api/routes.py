@@ -26,10 +26,15 @@ ROUTES: tuple[tuple[str, str], ...] = (
     ("/v1/audit/flows/{correlation_id}", "audit_flow"),
     ("/v1/flows", "flows"),
     ("/v1/flows/{name}", "flow"),
+    ("/v1/flows/test", "flow_test"),
+    ("/v1/flows/{name}/enabled", "flow_enabled"),
     ("/v1/datastore", "datastore"),
     ("/v1/datastore/{key}", "datastore_item"),
     ("/v1/datastore/{key}/secret-value", "datastore_secret_value"),
     ("/v1/secrets/rekey", "secrets_rekey"),
+    ("/v1/webhooks", "webhooks"),
+    ("/v1/webhooks/{name}", "webhook"),
+    ("/v1/webhooks/{name}/config", "webhook_config"),
     ("/metrics", "metrics"),
 )
 #: Static Swagger UI assets, served below /swagger/.

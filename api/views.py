@@ -109,6 +109,9 @@ def flow_list_view(flows: list[Flow], links: Links) -> dict[str, Any]:
         item: dict[str, Any] = {"name": flow.name}
         if flow.description:
             item["description"] = flow.description
+        if not flow.enabled:
+            # Only paused flows carry it, so upstream's shape is unchanged otherwise.
+            item["enabled"] = False
         item["links"] = [links.link(flow_path(flow.name), "self")]
         items.append(item)
     return {

@@ -14,6 +14,8 @@ from api.views import flow_path
 from api.views import flow_view
 from flyte.config import DEFAULT_MAX_FLOW_STEPS
 from flyte.config import DEFAULT_MAX_LABELS
+from flyte.errors import Problem
+from flyte.errors import ValidationError
 from flyte.flow import SyntaxCheck
 from flyte.flow import parse_flow
 from flyte.store.flows import FlowStore
@@ -68,3 +70,22 @@ class FlowResource:
         """Delete the flow; correlations already running finish on their version."""
         self._flows.delete(name)
         resp.status = falcon.HTTP_204
+
+
+class FlowEnabledResource:
+    """``/v1/flows/{name}/enabled``: pause (``false``) or resume (``true``) a flow."""
+
+    def __init__(self, flows: FlowStore) -> None:
+        self._flows = flows
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """``true`` while the flow starts correlations, ``false`` while paused."""
+        resp.media = self._flows.get(name).enabled
+
+    def on_put(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
+        """Set the state from a JSON ``true`` or ``false``; answer the new state."""
+        body = read_body(req)
+        if not isinstance(body, bool):
+            problem = Problem("$", "expected true or false")
+            raise ValidationError("enabled state", [problem])
+        resp.media = self._flows.set_enabled(name, body).enabled

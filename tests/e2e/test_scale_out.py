@@ -57,6 +57,8 @@ EVENTS_AFTER = 30
 #: Accepted events after which the web, worker and leading scheduler are killed.
 KILL_WEB_AT, KILL_WORKER_AT, KILL_SCHEDULER_AT = 50, 100, 150
 START_WITHIN = 30.0
+#: Takes each web port must have served.
+MIN_TAKES_PER_PORT = 5
 #: Generous for a loaded machine: the test waits only as long as it must.
 SETTLE_WITHIN = 60.0
 _LEADERSHIP_LINE = re.compile(
@@ -67,11 +69,13 @@ _LEADERSHIP_LINE = re.compile(
 class Process:
     """One Flyte process in a session of its own, its output in a log file."""
 
-    def __init__(self, name: str, command: list[str], env: dict[str, str]) -> None:
+    def __init__(
+        self, name: str, command: list[str], env: dict[str, str], logs: Path
+    ) -> None:
         self.name = name
         self._command = command
         self._env = env
-        self.log = Path(env["SCALE_OUT_LOGS"]) / f"{name}.log"
+        self.log = logs / f"{name}.log"
         with self.log.open("ab") as out:
             self.popen = subprocess.Popen(
                 command,
@@ -90,7 +94,7 @@ class Process:
 
     def restarted(self) -> Process:
         """The same process started again, its output added to the same log."""
-        return Process(self.name, self._command, self._env)
+        return Process(self.name, self._command, self._env, self.log.parent)
 
     def stop(self) -> None:
         """SIGTERM, then SIGKILL if it lingers."""
@@ -132,7 +136,7 @@ class Load:
     stop_taking: threading.Event = field(default_factory=threading.Event)
 
 
-def cluster_env(settings: Settings, broker_url: str, logs: Path) -> dict[str, str]:
+def cluster_env(settings: Settings, broker_url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "FLYTE_MGO_HOST": with_database(settings.mongo_uri, settings.mongo_database),
@@ -144,7 +148,6 @@ def cluster_env(settings: Settings, broker_url: str, logs: Path) -> dict[str, st
         "FLYTE_RECOVERY_INTERVAL_SECONDS": "1",
         "FLYTE_EVENT_RECOVERY_SECONDS": "6",
         "FLYTE_EVENT_MAX_RECOVERIES": "100",
-        "SCALE_OUT_LOGS": str(logs),
     }
     if broker_url != settings.redis_url:
         env["FLYTE_BROKER_URL"] = broker_url
@@ -153,10 +156,15 @@ def cluster_env(settings: Settings, broker_url: str, logs: Path) -> dict[str, st
 
 @pytest.fixture
 def cluster(settings: Settings, broker_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    env = cluster_env(settings, broker_url, tmp_path)
+    env = cluster_env(settings, broker_url)
     ports = [free_port(), free_port()]
     webs = [
-        Process(f"web{i}", [sys.executable, "-m", "api"], {**env, "FLYTE_PORT": str(p)})
+        Process(
+            f"web{i}",
+            [sys.executable, "-m", "api"],
+            {**env, "FLYTE_PORT": str(p)},
+            tmp_path,
+        )
         for i, p in enumerate(ports, 1)
     ]
     workers = [
@@ -165,7 +173,9 @@ def cluster(settings: Settings, broker_url: str, tmp_path: Path) -> Iterator[Clu
     for worker in workers:
         worker.start()
     schedulers = [
-        Process(f"scheduler{i}", [sys.executable, "-m", "workers.scheduler"], env)
+        Process(
+            f"scheduler{i}", [sys.executable, "-m", "workers.scheduler"], env, tmp_path
+        )
         for i in (1, 2)
     ]
     running = Cluster(ports, webs, workers, schedulers, alive_ports=list(ports))
@@ -377,7 +387,8 @@ def test_two_of_each_process_survive_losing_any_one_under_load(
         ["PENDING"] * lost for lost in range(TAKERS + 1)
     )
     by_port = Counter(port for port, _ in load.taken)
-    assert all(by_port[port] >= len(taken) // 10 for port in cluster.ports), by_port
+    # (The killed one was down, then starting, for a while: a share of several.)
+    assert all(by_port[port] >= MIN_TAKES_PER_PORT for port in cluster.ports), by_port
     # ... and one scheduler led at a time, the survivor taking over
     wait_for(lambda: leader(cluster) is not None, START_WITHIN, "a new leader")
     first, second = (lead_intervals(s) for s in cluster.schedulers)

@@ -1,5 +1,5 @@
 """The ``flyte`` command line: ``flyte dev``, and the commands that talk to a
-running Flyte API (flows, events, packs, datastore, audit).
+running Flyte API (flows, events, packs, datastore, audit, webhooks).
 
 Exit codes: 0 success, 1 the operation failed (the API refused, had nothing,
 or could not be reached), 2 usage or bad local input.
@@ -20,6 +20,7 @@ from flyte.cli import dev
 from flyte.cli import events
 from flyte.cli import flows
 from flyte.cli import packs
+from flyte.cli import webhooks
 from flyte.cli.output import print_error
 from flyte.cli.session import Session
 from flyte.contract.errors import ConfigError
@@ -30,7 +31,8 @@ from flyte.sdk.errors import ApiUnreachable
 #: The top-level help.
 DESCRIPTION = """\
 Run Flyte (flyte dev), and drive a running Flyte API: flows, events, packs,
-the datastore and the audit. The API is FLYTE_API, else http://localhost:8080.
+the datastore, the audit and webhooks. The API is FLYTE_API, else
+http://localhost:8080.
 
 Exit codes: 0 success, 1 the operation failed (the API refused, had nothing,
 or could not be reached), 2 usage or bad local input. See docs/cli.md."""
@@ -77,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     dev.register(commands)
     common = global_options(suppress=True)
-    for group in (flows, events, packs, datastore, audit):
+    for group in (flows, events, packs, datastore, audit, webhooks):
         group.register(commands, common)
     return parser
 

@@ -15,6 +15,7 @@ from typing import Any
 import falcon
 import yaml
 
+from api.console.flow_test import add_flow_test_route
 from api.console.routes import add_console_routes
 from api.console.security import ConsoleSecurityMiddleware
 from api.console.security import add_sign_in_routes
@@ -143,6 +144,7 @@ def create_app(
     )
     add_routes(app, _resources(settings, deps, check_syntax, runtime))
     add_console_routes(app, deps)
+    add_flow_test_route(app, deps.stores.flows, _dry_run(settings, deps))
     add_sign_in_routes(app, checker)
     return app
 

@@ -45,9 +45,17 @@ class FlowPageResource:
             "flow.html",
             title=f"Flow {name}",
             flow=flow,
+            enabled=self._enabled(name),
             graph=layout(flow.steps),
             versions=versions,
         )
+
+    def _enabled(self, name: str) -> bool:
+        """The flow's state: its name's, not a version's (a deleted flow: none)."""
+        try:
+            return self._flows.get(name).enabled
+        except FlowNotFound:
+            return False
 
     def _flow(self, name: str, version: str) -> Flow:
         """The version asked for (of this flow), else the latest."""

@@ -9,6 +9,7 @@ nx-27017 answers from its index without reading the documents.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -290,7 +291,13 @@ class Browse:
         cursor = (
             self._flows.find({}).sort("_id", ASCENDING).skip(offset).limit(limit + 1)
         )
-        flows = [Flow.from_dict(doc, uuid=doc.get("uuid", "")) for doc in cursor]
+        flows = [
+            replace(
+                Flow.from_dict(doc, uuid=doc.get("uuid", "")),
+                enabled=not doc.get("disabled", False),
+            )
+            for doc in cursor
+        ]
         return page_of(flows, offset, limit)
 
     @translate_errors

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from referencing.jsonschema import DRAFT202012
 from api.app import Dependencies
 from api.app import create_app
 from api.app import load_openapi
+from flyte.auth import load_auth
 from flyte.config import Settings
 from flyte.datastore import DatastoreItem
 from flyte.secrets import SecretBox
@@ -30,6 +32,8 @@ from tests.api.test_openapi import assert_conforms
 from tests.conftest import FakeClock
 from tests.conftest import drain
 from tests.flyte.test_webhooks import GITHUB_SECRET
+from tests.oidc import CLIENT_ID
+from tests.oidc import Issuer
 from workers.queue import DramatiqQueue
 
 GITLAB_TOKEN = "glpat-8c3f1e2d"
@@ -327,3 +331,46 @@ def test_a_github_push_fires_a_flow_through_a_real_worker(
     )
     outcome = api.simulate_get(f"/v1/events/{resp.json['id']}")
     assert outcome.json["status"] == "processed", outcome.json
+
+
+#: Senders carry no bearer token: deliveries are open, their signature is the check.
+POLICY = """
+- path: /v1/webhooks/:name
+  methods: [POST]
+- path: /v1/webhooks/:name/config
+  methods: [GET, PUT, DELETE]
+  claims:
+    groups: [flyte-admins]
+"""
+
+
+def test_with_auth_on_deliveries_need_their_signature_and_no_token(
+    settings: Settings,
+    secret_stores: Stores,
+    queue: DramatiqQueue,
+    oidc_issuer: Issuer,
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(POLICY)
+    auth_settings = dataclasses.replace(
+        settings,
+        auth_policy_path=str(policy),
+        oidc_issuer_url=oidc_issuer.url,
+        oidc_client_id=CLIENT_ID,
+    )
+    deps = Dependencies(
+        stores=secret_stores,
+        queue=queue,
+        health_checks={},
+        auth=load_auth(auth_settings),
+    )
+    client = testing.TestClient(create_app(auth_settings, deps))
+    token = oidc_issuer.token({"groups": ["flyte-admins"]})
+    admin = {"Authorization": f"Bearer {token}"}
+    path = "/v1/webhooks/github/config"
+    assert client.simulate_put(path, json=GITHUB_HOOK).status_code == 401
+    assert client.simulate_put(path, json=GITHUB_HOOK, headers=admin).status_code == 201
+    assert deliver_github(client).status_code == 202
+    forged = deliver_github(client, signature=github_signature(PUSH, "guess"))
+    assert forged.status_code == 401

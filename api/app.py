@@ -256,8 +256,6 @@ def _webhook_resources(settings: Settings, deps: Dependencies) -> dict[str, obje
     ingest = WebhookIngest(deps.stores, deps.queue, window)
     return {
         "webhooks": WebhooksResource(webhooks),
-        "webhook": WebhookResource(
-            webhooks, deps.stores.datastore, ingest, deps.clock
-        ),
+        "webhook": WebhookResource(webhooks, deps.stores.datastore, ingest, deps.clock),
         "webhook_config": WebhookConfigResource(webhooks),
     }

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import yaml
 from falcon import testing
 
+from api.app import Dependencies
+from api.app import create_app
+from flyte.config import Settings
 from flyte.datastore import DatastoreItem
+from flyte.masking import MASKED
+from flyte.secrets import SecretBox
+from flyte.secrets import generate_key
 from flyte.store import Stores
+from flyte.store.datastore import DatastoreStore
+from tests.conftest import FakeClock
+from workers.queue import DramatiqQueue
 
 YAML = {"Content-Type": "application/x-yaml"}
+SECRET = "xoxb-dry-run-7d1e0c-secret"
 
 DEPLOY = {
     "name": "deploy",
@@ -196,3 +207,40 @@ def test_a_flow_named_test_is_still_read_and_deleted_at_its_url(
     assert client.simulate_get("/v1/flows/test").json["name"] == "test"
     assert client.simulate_delete("/v1/flows/test").status_code == 204
     assert client.simulate_get("/v1/flows/test").status_code == 404
+
+
+def test_secrets_are_read_for_the_dry_run_and_masked_in_its_answer(
+    settings: Settings, stores: Stores, queue: DramatiqQueue, clock: FakeClock
+) -> None:
+    # Given a secret in a datastore with a key, and a flow that sends it
+    box = SecretBox(generate_key())
+    secret_stores = dataclasses.replace(
+        stores, datastore=DatastoreStore(stores.db, box)
+    )
+    secret_stores.datastore.put(
+        DatastoreItem("slack-token", value=SECRET.encode(), secret=True)
+    )
+    deps = Dependencies(
+        stores=secret_stores, queue=queue, health_checks={}, clock=clock
+    )
+    client = testing.TestClient(create_app(settings, deps))
+    step = {
+        "id": "send",
+        "event": {"packName": "Slack", "name": "Msg"},
+        "context": {"token": "{{ secret('slack-token') }}"},
+        "criteria": "{{ secret('slack-token')|length > 10 }}",
+        "command": {
+            "packName": "Slack",
+            "name": "Send",
+            "input": "{{ Context.token }}",
+        },
+    }
+    flow = {"name": "notify", "steps": [step]}
+    # When it is dry-run
+    resp = dry_run(client, {"flow": flow, "event": slack("hi")})
+    # Then the secret was read (the criteria held), and the answer masks it
+    [verdict] = resp.json["steps"]
+    assert verdict["status"] == "fired", verdict
+    assert verdict["context"] == {"token": MASKED}
+    assert verdict["command"]["input"] == MASKED
+    assert SECRET not in resp.text

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
 from falcon import testing
+
+from tests.api.test_runtime import result_path
+from tests.api.test_runtime import send
+from tests.api.test_runtime import take
+from tests.builders import ECHO_FLOW
+from tests.conftest import drain
 
 FLOW = {
     "name": "deploy",
@@ -66,3 +74,34 @@ def test_a_body_other_than_true_or_false_is_400(client: testing.TestClient) -> N
 def test_an_unknown_flow_is_404(client: testing.TestClient) -> None:
     assert client.simulate_put("/v1/flows/nope/enabled", json=False).status_code == 404
     assert client.simulate_get("/v1/flows/nope/enabled").status_code == 404
+
+
+def test_an_event_through_the_pipeline_says_flow_disabled_while_running_work_ends(
+    client: testing.TestClient, broker: RedisBroker, worker: Worker
+) -> None:
+    # Given the echo flow with one execution started, then paused
+    client.simulate_post("/v1/packs", json={"name": "Slack"})
+    client.simulate_post("/v1/packs", json={"name": "Shell"})
+    client.simulate_post("/v1/flows", json=ECHO_FLOW)
+    send(client, "echo one")
+    drain(broker, worker)
+    path = result_path(take(client, "Shell"))
+    client.simulate_put("/v1/flows/echo/enabled", json=False)
+    # When a new event arrives, and the running execution's result
+    later = send(client, "echo two").json["id"]
+    result = client.simulate_post(
+        path, json={"event": "Output", "payload": {"stdout": "one"}}
+    ).json["id"]
+    drain(broker, worker)
+    # Then the new event started nothing, saying why
+    [skipped] = client.simulate_get(f"/v1/events/{later}").json["flows"]
+    assert (skipped["flow"], skipped["reason"], skipped["steps"]) == (
+        "echo",
+        "flow disabled",
+        [],
+    )
+    # And the running execution went on to its reply
+    [continued] = client.simulate_get(f"/v1/events/{result}").json["flows"]
+    assert continued["kind"] == "continued"
+    assert [(s["id"], s["status"]) for s in continued["steps"]] == [("reply", "fired")]
+    assert take(client, "Slack").json["command"] == "SendMessage"

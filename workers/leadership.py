@@ -10,7 +10,10 @@ that briefly both believe they lead cannot run one twice.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time as monotonic_time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from datetime import time
@@ -23,6 +26,8 @@ from redis.lock import Lock
 
 logger = logging.getLogger(__name__)
 
+#: The Redis key of the schedulers' shared lease.
+LEADER_KEY = "flyte:scheduler:leader"
 #: How long a leader's claim lasts without renewal, and how often it renews.
 LEASE_MS = 4000
 RENEW_EVERY_SECONDS = 1.0
@@ -89,11 +94,13 @@ class Leadership:
     def __init__(
         self,
         client: redis.Redis,
-        key: str = "flyte:scheduler:leader",
+        key: str = LEADER_KEY,
         lease_ms: int = LEASE_MS,
         clock: Callable[[], float] = monotonic_time.monotonic,
     ) -> None:
         self._lock = Lock(client, key, timeout=lease_ms / 1000, thread_local=False)
+        # The lease's token names its holder, so operators can see who leads.
+        self._token = holder_token()
         self._lease_seconds = lease_ms / 1000
         self._clock = clock
         #: Until when, on ``clock``, the last renewal makes this scheduler leader.
@@ -152,7 +159,21 @@ class Leadership:
         except LockError:
             # Never held, or lost to another scheduler: take it only if free.
             # (Connection troubles are not LockErrors and reach the caller.)
-            return bool(self._lock.acquire(blocking=False))
+            return bool(self._lock.acquire(blocking=False, token=self._token))
+
+
+def holder_token() -> str:
+    """A lease token unique to this scheduler that names it: ``host:pid:random``."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def read_leader(client: redis.Redis, key: str = LEADER_KEY) -> str | None:
+    """The leading scheduler as ``host:pid``, or None while no scheduler leads."""
+    token = client.get(key)
+    if token is None:
+        return None
+    text = token.decode() if isinstance(token, bytes) else str(token)
+    return text.rsplit(":", 1)[0]
 
 
 class DailyJob:

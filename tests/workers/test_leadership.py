@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time as clock_time
 import uuid
 from datetime import datetime
@@ -16,6 +18,7 @@ from tests.conftest import FakeClock
 from tests.outages import own_redis
 from workers.leadership import DailyJob
 from workers.leadership import Leadership
+from workers.leadership import read_leader
 
 
 def test_two_schedulers_never_both_send_a_job(redis_client: redis.Redis) -> None:
@@ -30,6 +33,16 @@ def test_two_schedulers_never_both_send_a_job(redis_client: redis.Redis) -> None
         first_job()
         second_job()
     assert sent == ["first"] * 20
+
+
+def test_the_lease_names_the_leading_scheduler(redis_client: redis.Redis) -> None:
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    assert read_leader(redis_client, key) is None
+    leader, standby = Leadership(redis_client, key), Leadership(redis_client, key)
+    assert leader.renew() and not standby.renew()
+    host, pid = (read_leader(redis_client, key) or "").split(":")
+    assert host == socket.gethostname() and pid == str(os.getpid())
+    redis_client.delete(key)
 
 
 def test_a_standby_takes_over_when_the_leader_stops(redis_client: redis.Redis) -> None:

@@ -6,6 +6,7 @@ import dataclasses
 import hashlib
 import hmac
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -374,3 +375,27 @@ def test_with_auth_on_deliveries_need_their_signature_and_no_token(
     assert deliver_github(client).status_code == 202
     forged = deliver_github(client, signature=github_signature(PUSH, "guess"))
     assert forged.status_code == 401
+
+
+def test_a_missing_signing_secret_is_401_and_one_warning(
+    api: testing.TestClient, secret_stores: Stores, caplog: pytest.LogCaptureFixture
+) -> None:
+    secret_stores.datastore.delete("github-secret")
+    with caplog.at_level(logging.DEBUG):
+        resp = deliver_github(api)
+    assert resp.status_code == 401
+    assert resp.json["description"] == "the webhook's signing secret is not set"
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelname for r in warnings] == ["WARNING"]
+    assert "github-secret" in warnings[0].getMessage()
+
+
+def test_the_signing_secret_appears_in_no_log_line(
+    api: testing.TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG):
+        assert deliver_github(api).status_code == 202
+        forged = deliver_github(api, signature=github_signature(PUSH, "guess"))
+        assert forged.status_code == 401
+    assert GITHUB_SECRET not in caplog.text
+    assert GITLAB_TOKEN not in caplog.text

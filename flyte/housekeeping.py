@@ -45,6 +45,7 @@ class Housekeeper:
         pack_grace: timedelta | None = None,
         max_recoveries: int = MAX_RECOVERIES,
         recovery_budget: timedelta = RECOVERY_BUDGET,
+        queued_events: Callable[[], int | None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._stores = stores
@@ -55,6 +56,7 @@ class Housekeeper:
         self._pack_grace = pack_grace
         self._max_recoveries = max_recoveries
         self._recovery_budget = recovery_budget
+        self._queued_events = queued_events
         self._clock = clock
 
     def purge_expired(self) -> dict[str, int]:
@@ -78,7 +80,19 @@ class Housekeeper:
         An event that keeps failing is given up after ``max_recoveries`` tries
         and marked failed, instead of being re-queued forever. A run stops after
         ``recovery_budget`` and leaves the rest to the next one.
+
+        While event messages still wait in the queue, the workers are behind,
+        not short of messages: a stale event's message is most likely among the
+        waiting ones. Re-queueing then would only flood the queue and spend the
+        events' re-queues, so the run waits for the queue to drain.
         """
+        waiting = self._queued_events()
+        if waiting:
+            logger.info(
+                "recovery waits: %d event message(s) still queued for the workers",
+                waiting,
+            )
+            return 0
         stale_before = self._clock() - self._recovery_after
         stale = self._stores.events.find_stale(stale_before)
         started = self._clock()

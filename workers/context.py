@@ -9,6 +9,7 @@ context of their own, wired to their servers.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
@@ -50,9 +51,15 @@ class _Built:
 class ProcessContext:
     """A worker process's engine and housekeeper, connected on first use."""
 
-    def __init__(self, settings: Settings, queue: WorkQueue) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        queue: WorkQueue,
+        queued_events: Callable[[], int | None] = lambda: None,
+    ) -> None:
         self._settings = settings
         self._queue = queue
+        self._queued_events = queued_events
         self._lock = threading.Lock()
         self._built: _Built | None = None
 
@@ -74,11 +81,13 @@ class ProcessContext:
         # Worker threads reach this together at start: connect only once.
         with self._lock:
             if self._built is None:
-                self._built = _connect(self._settings, self._queue)
+                self._built = _connect(self._settings, self._queue, self._queued_events)
             return self._built
 
 
-def _connect(settings: Settings, queue: WorkQueue) -> _Built:
+def _connect(
+    settings: Settings, queue: WorkQueue, queued_events: Callable[[], int | None]
+) -> _Built:
     db = connect(settings)
     retention = Retention.from_settings(settings)
     ensure_indexes(db, retention)
@@ -99,5 +108,6 @@ def _connect(settings: Settings, queue: WorkQueue) -> _Built:
         if settings.should_delete_dead_packs
         else None,
         max_recoveries=settings.event_max_recoveries,
+        queued_events=queued_events,
     )
     return _Built(engine, housekeeper)

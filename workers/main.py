@@ -14,6 +14,8 @@ from flyte.metrics import prepare_multiprocess_dir
 from workers.actors import declare_actors
 from workers.broker import build_broker
 from workers.context import ProcessContext
+from workers.inspectors import build_queue_inspector
+from workers.inspectors import queued_events
 from workers.metrics import add_message_metrics
 from workers.queue import DramatiqQueue
 from workers.warmup import WarmUp
@@ -24,6 +26,8 @@ if settings.metrics_multiproc_dir:
     prepare_multiprocess_dir(settings.metrics_multiproc_dir)
 broker = build_broker(settings)
 add_message_metrics(broker, get_metrics())
-context = ProcessContext(settings, DramatiqQueue(broker))
+context = ProcessContext(
+    settings, DramatiqQueue(broker), queued_events(build_queue_inspector(broker))
+)
 declare_actors(broker, context)
 broker.add_middleware(WarmUp(context))

@@ -27,6 +27,8 @@ from flyte.store.retention import Retention
 from templates import TemplateEngine
 from tests.conftest import FakeClock
 from tests.conftest import drain
+from workers.inspectors import build_queue_inspector
+from workers.inspectors import queued_events
 from workers.queue import DramatiqQueue
 
 FLOW = {
@@ -172,6 +174,41 @@ def test_an_event_that_never_gets_processed_is_given_up_after_a_few_recoveries(
     record = stores.events.get("stuck")
     assert record.status is EventStatus.FAILED
     assert "re-queues" in record.reason
+
+
+def test_recovery_waits_while_event_messages_still_wait_in_the_queue(
+    stores: Stores,
+    queue: DramatiqQueue,
+    leases: Leases,
+    clock: FakeClock,
+    broker: RedisBroker,
+) -> None:
+    # Given workers so far behind that a queued event's message is older than
+    # the recovery window
+    housekeeper = Housekeeper(
+        stores,
+        queue,
+        leases,
+        timedelta(seconds=60),
+        queued_events=queued_events(build_queue_inspector(broker)),
+        clock=clock,
+    )
+    stores.events.add(
+        Event("behind", "Msg", PackRef("Slack", "Slack"), clock(), clock()), clock()
+    )
+    queue.send_event("behind")
+    # When recovery runs again and again, it neither floods the queue nor
+    # spends the event's re-queues
+    for _ in range(MAX_RECOVERIES + 1):
+        clock.advance(seconds=61)
+        assert housekeeper.recover_events() == 0
+    assert stores.events.get("behind").status is EventStatus.PENDING
+    assert broker.client.llen("dramatiq:events") == 1
+    # Then once the queue is empty and the event still waits, its message
+    # was lost, and recovery queues it again
+    broker.flush("events")
+    assert housekeeper.recover_events() == 1
+    assert broker.client.llen("dramatiq:events") == 1
 
 
 class OverlappedEventStore(EventStore):

@@ -85,8 +85,7 @@ from flyte.templating import template_functions
 from flyte.webhooks import WebhookIngest
 from workers.broker import broker_health_checks
 from workers.broker import build_broker
-from workers.inspection import build_inspector
-from workers.inspection_rabbitmq import build_rabbitmq_inspector
+from workers.inspectors import build_queue_inspector
 from workers.queue import DramatiqQueue
 
 
@@ -161,7 +160,7 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
         queue=DramatiqQueue(broker),
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,
-        queues=build_inspector(broker) or build_rabbitmq_inspector(broker),
+        queues=build_queue_inspector(broker),
     )
     return create_app(settings, deps)
 

@@ -63,6 +63,7 @@ from flyte.dry_run import DryRun
 from flyte.engine import StepEvaluator
 from flyte.flow import SyntaxCheck
 from flyte.health import HealthCheck
+from flyte.health import health_redis_client
 from flyte.health import mongo_check
 from flyte.logging import configure_logging
 from flyte.metrics import Metrics
@@ -86,6 +87,7 @@ from flyte.webhooks import WebhookIngest
 from workers.broker import broker_health_checks
 from workers.broker import build_broker
 from workers.inspectors import build_queue_inspector
+from workers.leadership import read_leader
 from workers.queue import DramatiqQueue
 
 
@@ -105,6 +107,8 @@ class Dependencies:
     queues: QueueInspector | None = None
     #: Where requests, events and actions are counted; the process's own if None.
     metrics: Metrics | None = None
+    #: Names the leading scheduler for the console; None: the console cannot tell.
+    scheduler_leader: Callable[[], str | None] | None = None
 
 
 def create_app(
@@ -161,6 +165,10 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,
         queues=build_queue_inspector(broker),
+        # The schedulers' lease lives in Redis whatever the broker.
+        scheduler_leader=functools.partial(
+            read_leader, health_redis_client(settings.redis_url)
+        ),
     )
     return create_app(settings, deps)
 
@@ -255,6 +263,12 @@ def _webhook_resources(settings: Settings, deps: Dependencies) -> dict[str, obje
     ingest = WebhookIngest(deps.stores, deps.queue, window)
     return {
         "webhooks": WebhooksResource(webhooks),
-        "webhook": WebhookResource(webhooks, deps.stores.datastore, ingest, deps.clock),
+        "webhook": WebhookResource(
+            webhooks,
+            deps.stores.datastore,
+            ingest,
+            deps.clock,
+            deps.metrics or get_metrics(),
+        ),
         "webhook_config": WebhookConfigResource(webhooks),
     }

@@ -17,6 +17,7 @@ from api.media import parse_json
 from api.media import read_body
 from api.views import event_path
 from flyte.errors import PayloadTooLarge
+from flyte.metrics import Metrics
 from flyte.store.webhooks import WebhookStore
 from flyte.webhooks import SecretSource
 from flyte.webhooks import WebhookIngest
@@ -33,11 +34,13 @@ class WebhookResource:
         secrets: SecretSource,
         ingest: WebhookIngest,
         clock: Callable[[], datetime],
+        metrics: Metrics,
     ) -> None:
         self._webhooks = webhooks
         self._secrets = secrets
         self._ingest = ingest
         self._clock = clock
+        self._metrics = metrics
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, name: str) -> None:
         """Check the signature, then store and queue the event; 202 with its link.
@@ -45,13 +48,16 @@ class WebhookResource:
         The signature is checked over the raw body before it is parsed.
         """
         req.context.log_ids = {"webhook": name}
-        config = self._webhooks.get(name)
-        limits: BodyLimits = req.context.get("body_limits") or BodyLimits()
-        raw = _read_raw(req, limits)
-        headers = {key.lower(): value for key, value in req.headers.items()}
-        verify_signature(config, headers, raw, self._secrets)
-        body = parse_json(raw, limits) if raw.strip() else None
-        event = self._ingest.accept(config, headers, body, self._clock())
+        # Counted as kind "webhook": accepted, or refused by reason
+        # (signature_refused, webhook_not_found, payload_too_large, ...).
+        with self._metrics.counting_event("webhook"):
+            config = self._webhooks.get(name)
+            limits: BodyLimits = req.context.get("body_limits") or BodyLimits()
+            raw = _read_raw(req, limits)
+            headers = {key.lower(): value for key, value in req.headers.items()}
+            verify_signature(config, headers, raw, self._secrets)
+            body = parse_json(raw, limits) if raw.strip() else None
+            event = self._ingest.accept(config, headers, body, self._clock())
         links = Links.of(req)
         resp.status = falcon.HTTP_202
         resp.location = links.href(event_path(event.id))

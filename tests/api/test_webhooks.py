@@ -14,6 +14,7 @@ import pytest
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 from falcon import testing
+from prometheus_client import CollectorRegistry
 from referencing import Registry
 from referencing import Resource
 from referencing.jsonschema import DRAFT202012
@@ -24,6 +25,7 @@ from api.app import load_openapi
 from flyte.auth import load_auth
 from flyte.config import Settings
 from flyte.datastore import DatastoreItem
+from flyte.metrics import Metrics
 from flyte.secrets import SecretBox
 from flyte.secrets import generate_key
 from flyte.store import Stores
@@ -399,3 +401,24 @@ def test_the_signing_secret_appears_in_no_log_line(
         assert forged.status_code == 401
     assert GITHUB_SECRET not in caplog.text
     assert GITLAB_TOKEN not in caplog.text
+
+
+def test_deliveries_are_counted_as_webhook_events(
+    settings: Settings, secret_stores: Stores, queue: DramatiqQueue
+) -> None:
+    registry = CollectorRegistry()
+    deps = Dependencies(
+        stores=secret_stores, queue=queue, health_checks={}, metrics=Metrics(registry)
+    )
+    client = testing.TestClient(create_app(settings, deps))
+    client.simulate_put("/v1/webhooks/github/config", json=GITHUB_HOOK)
+    assert deliver_github(client).status_code == 202
+    assert deliver_github(client, signature="sha256=0").status_code == 401
+    accepted = registry.get_sample_value(
+        "flyte_events_accepted_total", {"kind": "webhook"}
+    )
+    refused = registry.get_sample_value(
+        "flyte_events_refused_total",
+        {"kind": "webhook", "reason": "signature_refused"},
+    )
+    assert (accepted, refused) == (1, 1)

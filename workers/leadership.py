@@ -24,6 +24,8 @@ import redis
 from redis.exceptions import LockError
 from redis.lock import Lock
 
+from flyte.errors import Unavailable
+
 logger = logging.getLogger(__name__)
 
 #: The Redis key of the schedulers' shared lease.
@@ -168,8 +170,14 @@ def holder_token() -> str:
 
 
 def read_leader(client: redis.Redis, key: str = LEADER_KEY) -> str | None:
-    """The leading scheduler as ``host:pid``, or None while no scheduler leads."""
-    token = client.get(key)
+    """The leading scheduler as ``host:pid``, or None while no scheduler leads.
+
+    Raises ``flyte.errors.Unavailable`` when Redis does not answer.
+    """
+    try:
+        token = client.get(key)
+    except redis.RedisError as ex:
+        raise Unavailable(f"Redis is unavailable ({type(ex).__name__})") from ex
     if token is None:
         return None
     text = token.decode() if isinstance(token, bytes) else str(token)

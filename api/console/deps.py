@@ -39,3 +39,7 @@ class ConsoleDependencies(Protocol):
     @property
     def queues(self) -> QueueInspector | None:
         """The broker's queues, or None when there is no queue view."""
+
+    @property
+    def scheduler_leader(self) -> Callable[[], str | None] | None:
+        """Names the leading scheduler (None: none leads); None: cannot tell."""

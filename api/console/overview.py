@@ -77,6 +77,7 @@ class Overview:
         self._browse = Browse(deps.stores.db)
         self._checks = deps.health_checks
         self._queues = deps.queues
+        self._leader = deps.scheduler_leader
         self._clock = deps.clock
 
     def snapshot(self, *, failures: bool) -> Snapshot:
@@ -89,7 +90,7 @@ class Overview:
             **_prefixed("events", self._browse.count_events(now - RECENT_EVENTS)),
             **_prefixed("actions", self._browse.count_actions()),
             "workers_alive": UNKNOWN if workers is None else workers,
-            "scheduler_leader": UNKNOWN,
+            "scheduler_leader": self._scheduler_leader(),
         }
         return Snapshot(
             taken_at=now,
@@ -99,6 +100,15 @@ class Overview:
             queue_error=queue_error,
             failures=self._failures() if failures else [],
         )
+
+    def _scheduler_leader(self) -> str:
+        """The leading scheduler's ``host:pid``, "none", or "unknown"."""
+        if self._leader is None:
+            return UNKNOWN
+        try:
+            return self._leader() or "none"
+        except Unavailable:
+            return UNKNOWN
 
     def _failures(self) -> list[Failure]:
         """The latest failed events and FATAL actions, newest first."""

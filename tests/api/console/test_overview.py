@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import functools
+import os
+import socket
+import uuid
+
+import redis
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
 from falcon import testing
 
+from api.app import Dependencies
+from api.app import create_app
+from flyte.config import Settings
+from flyte.devserver.embedded import free_port
 from flyte.event import FATAL
+from flyte.store import Stores
 from tests.api.test_runtime import result_path
 from tests.api.test_runtime import send
 from tests.api.test_runtime import take
 from tests.conftest import drain
+from workers.leadership import Leadership
+from workers.leadership import read_leader
+from workers.queue import DramatiqQueue
 
 
 def test_the_overview_counts_packs_flows_events_and_actions(
@@ -59,3 +73,37 @@ def test_the_overview_lists_a_fatal_action_among_the_latest_failures(
     failures = page.split('id="latest-failures"')[1]
     assert "action FATAL" in failures
     assert "flow echo, step ask" in failures
+
+
+def test_the_overview_names_the_leading_scheduler(
+    settings: Settings, stores: Stores, queue: DramatiqQueue, redis_client: redis.Redis
+) -> None:
+    key = f"flyte:test:leader:{uuid.uuid4().hex}"
+    deps = Dependencies(
+        stores=stores,
+        queue=queue,
+        health_checks={},
+        scheduler_leader=functools.partial(read_leader, redis_client, key),
+    )
+    client = testing.TestClient(create_app(settings, deps))
+    counts = client.simulate_get("/console/overview.json").json["counts"]
+    assert counts["scheduler_leader"] == "none"
+    assert Leadership(redis_client, key).renew()
+    counts = client.simulate_get("/console/overview.json").json["counts"]
+    assert counts["scheduler_leader"] == f"{socket.gethostname()}:{os.getpid()}"
+    redis_client.delete(key)
+
+
+def test_the_overview_says_unknown_when_redis_cannot_name_the_leader(
+    settings: Settings, stores: Stores, queue: DramatiqQueue
+) -> None:
+    unreachable = redis.Redis(port=free_port(), socket_connect_timeout=0.5)
+    deps = Dependencies(
+        stores=stores,
+        queue=queue,
+        health_checks={},
+        scheduler_leader=functools.partial(read_leader, unreachable),
+    )
+    client = testing.TestClient(create_app(settings, deps))
+    counts = client.simulate_get("/console/overview.json").json["counts"]
+    assert counts["scheduler_leader"] == "unknown"

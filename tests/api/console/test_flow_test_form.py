@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from dramatiq import Worker
+from dramatiq.brokers.redis import RedisBroker
 from falcon import testing
 
 from api.app import Dependencies
@@ -12,8 +14,10 @@ from api.app import create_app
 from flyte.config import Settings
 from flyte.store import Stores
 from tests.api.console.conftest import HOSTILE
+from tests.api.test_runtime import send
 from tests.builders import ECHO_FLOW
 from tests.conftest import FakeClock
+from tests.conftest import drain
 from workers.queue import DramatiqQueue
 
 CSRF = "test-csrf-token"
@@ -123,3 +127,17 @@ def test_a_paused_flow_is_marked_on_the_list_and_its_page(
     assert '<span class="badge flow-disabled">disabled</span>' in listing
     page = client.simulate_get("/console/flows/echo").text
     assert "new events start nothing; running executions go on" in page
+
+
+def test_an_event_page_shows_a_paused_flow_as_not_started(
+    console: testing.TestClient,
+    broker: RedisBroker,
+    worker: Worker,
+) -> None:
+    console.simulate_put("/v1/flows/echo/enabled", json=False)
+    event_id = send(console, "echo hi").json["id"]
+    drain(broker, worker)
+    page = console.simulate_get(f"/console/events/{event_id}").text
+    assert "· not started</h3>" in page
+    assert '<p class="reason">flow disabled</p>' in page
+    assert "/console/executions/" not in page.split('id="event-outcomes"')[1]

@@ -8,6 +8,7 @@ from typing import Any
 from flyte.config import Settings
 from flyte.errors import DatastoreItemNotFound
 from flyte.errors import Unavailable
+from flyte.masking import MASKED
 from flyte.store.datastore import DatastoreStore
 from templates import TemplateEngine
 from templates import make_datastore_function
@@ -27,11 +28,15 @@ def build_engine(settings: Settings) -> TemplateEngine:
     )
 
 
-def template_functions(datastore: DatastoreStore) -> dict[str, Callable[..., Any]]:
+def template_functions(
+    datastore: DatastoreStore, *, mask_secrets: bool = False
+) -> dict[str, Callable[..., Any]]:
     """The flow functions that need storage: ``datastore(key)`` and ``secret(key)``.
 
     ``secret()`` reveals through the store, which remembers the value so the
-    audit copy of an action input that contains it is masked.
+    audit copy of an action input that contains it is masked. With
+    ``mask_secrets`` (a dry run, whose rendering is shown to its caller) it
+    returns ``********`` for an existing secret and never decrypts it.
     """
 
     def get_item(key: str) -> tuple[bytes, str] | None:
@@ -47,6 +52,8 @@ def template_functions(datastore: DatastoreStore) -> dict[str, Callable[..., Any
 
     def reveal(key: str) -> str | None:
         try:
+            if mask_secrets:
+                return MASKED if datastore.get(key).secret else None
             return datastore.reveal_secret(key)
         except DatastoreItemNotFound:
             return None

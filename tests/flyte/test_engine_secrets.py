@@ -172,3 +172,14 @@ def test_the_window_count_example_pages_from_the_third_restart(
     for count, status in ((b"2", "skipped"), (b"3", "fired")):
         stores.datastore.put(DatastoreItem(key="restarts-web-1", value=count))
         assert run_docs_flow(stores, engine, clock, flow, "Remediation") == status
+
+
+def test_masked_functions_render_a_secret_as_the_mask_without_decrypting(
+    settings: Settings, stores: Stores, secret_stores: Stores, clock: FakeClock
+) -> None:
+    # The store has no key: a decryption would fail, so none is attempted.
+    keyless = DatastoreStore(stores.db)
+    functions = template_functions(keyless, mask_secrets=True)
+    assert functions["secret"]("db-pass") == MASKED
+    with pytest.raises(LookupError):
+        functions["secret"]("nope")

@@ -247,11 +247,14 @@ def _resources(
 
 
 def _dry_run(settings: Settings, deps: Dependencies) -> DryRun:
-    """The flow dry run: the engine's evaluation, datastore() reading the real one."""
+    """The flow dry run: the engine's evaluation, datastore() reading the real one.
+
+    Its answer is shown to the caller, so secret() gives the mask and never decrypts.
+    """
     evaluator = StepEvaluator(
         build_engine(settings),
         clock=deps.clock,
-        functions=template_functions(deps.stores.datastore),
+        functions=template_functions(deps.stores.datastore, mask_secrets=True),
     )
     return DryRun(evaluator, clock=deps.clock)
 

@@ -66,6 +66,9 @@ class Action:
     attempts: int = 0
     lease_expires_at: datetime | None = None
     taken_by: PackRef | None = None
+    #: True when its input, context or labels hold a revealed secret: the store
+    #: keeps those encrypted (flyte/store/actions.py); not part of the document.
+    secret: bool = False
 
     @property
     def state(self) -> ActionState:

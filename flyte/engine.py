@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from collections.abc import Mapping
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from datetime import datetime
 from datetime import timedelta
 from typing import Any
@@ -31,6 +32,7 @@ from flyte.event import Event
 from flyte.event import PackRef
 from flyte.flow import Flow
 from flyte.flow import Step
+from flyte.masking import tracking_reveals
 from flyte.metrics import Metrics
 from flyte.metrics import get_metrics
 from flyte.outcome import FlowOutcome
@@ -168,26 +170,31 @@ class StepEvaluator:
         correlation_id: str,
     ) -> Action | Skip:
         """The action the step calls for, or why it does not fire."""
-        variables = {"Event": event.template_context(), "Context": parent_context}
-        # Context keys see only the parent context, not each other (upstream).
-        context = {**parent_context, **self._render_map(step.context, variables)}
-        variables["Context"] = context
-        wanted = self._render_map(step.event.pack_labels, variables)
-        if not labels_satisfy(event.pack.labels, wanted):
-            return Skip(f"the event's pack labels do not include {wanted}", context)
-        if not self._templates.evaluate_criteria(
-            step.criteria, variables, self._functions
-        ):
-            return Skip("criteria false", context)
+        # A secret revealed anywhere in this step's rendering makes its action
+        # stored encrypted.
+        with tracking_reveals() as revealed:
+            variables = {"Event": event.template_context(), "Context": parent_context}
+            # Context keys see only the parent context, not each other (upstream).
+            context = {**parent_context, **self._render_map(step.context, variables)}
+            variables["Context"] = context
+            wanted = self._render_map(step.event.pack_labels, variables)
+            if not labels_satisfy(event.pack.labels, wanted):
+                return Skip(f"the event's pack labels do not include {wanted}", context)
+            if not self._templates.evaluate_criteria(
+                step.criteria, variables, self._functions
+            ):
+                return Skip("criteria false", context)
+            pack_labels = self._render_map(step.command.pack_labels, variables)
+            input_ = self._templates.resolve(
+                step.command.input, variables, self._functions
+            )
         now = self._clock()
         return Action(
             id=derived_id("action", correlation_id, step.id),
             name=step.command.name,
             pack_name=step.command.pack_name,
-            pack_labels=self._render_map(step.command.pack_labels, variables),
-            input=self._templates.resolve(
-                step.command.input, variables, self._functions
-            ),
+            pack_labels=pack_labels,
+            input=input_,
             correlation_id=correlation_id,
             flow_name=flow.name,
             flow_uuid=flow.uuid,
@@ -195,6 +202,7 @@ class StepEvaluator:
             context=context,
             trigger=event,
             states=(StateChange(ActionState.NEW, now),),
+            secret=bool(revealed),
         )
 
     def _render_map(
@@ -351,7 +359,14 @@ class FlowEngine:
         fired_by = {step_id: a.trigger.id for step_id, a in existing.items()}
         candidates = continuation_steps(flow, event, finished, fired_by)
         steps = tuple(
-            self._evaluate(flow, s, event, dict(action.context), action.correlation_id)
+            self._evaluate(
+                flow,
+                s,
+                event,
+                dict(action.context),
+                action.correlation_id,
+                secret_context=action.secret,
+            )
             for s in candidates
         )
         return FlowOutcome(
@@ -365,9 +380,13 @@ class FlowEngine:
         event: Event,
         parent_context: dict[str, str],
         correlation_id: str,
+        *,
+        secret_context: bool = False,
     ) -> StepOutcome:
         """Evaluate one step, and count how it went."""
-        outcome = self._outcome(flow, step, event, parent_context, correlation_id)
+        outcome = self._outcome(
+            flow, step, event, parent_context, correlation_id, secret_context
+        )
         self._metrics.step_evaluated(_STEP_OUTCOMES[outcome.status])
         return outcome
 
@@ -378,8 +397,13 @@ class FlowEngine:
         event: Event,
         parent_context: dict[str, str],
         correlation_id: str,
+        secret_context: bool,
     ) -> StepOutcome:
-        """Evaluate the step, and store its action when it fires."""
+        """Evaluate the step, and store its action when it fires.
+
+        ``secret_context``: the parent context holds a secret revealed by an
+        earlier step (maybe in another process), so the new action is secret too.
+        """
         verdict = self._evaluator.evaluate(
             flow, step, event, parent_context, correlation_id
         )
@@ -387,7 +411,10 @@ class FlowEngine:
             return StepOutcome(
                 step.id, verdict.status, verdict.reason, None, verdict.warnings
             )
-        created = self._stores.actions.insert(verdict.action)
+        action = verdict.action
+        if secret_context and not action.secret:
+            action = replace(action, secret=True)
+        created = self._stores.actions.insert(action)
         reason = "" if created else "its action already existed in this correlation"
         return StepOutcome(
             step.id, StepStatus.FIRED, reason, verdict.action.id, verdict.warnings

@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 #: What a secret value is shown as, wherever it would otherwise appear.
@@ -31,7 +34,10 @@ class SecretMask:
         self._lock = threading.Lock()
 
     def remember(self, value: str) -> None:
-        """Mask this value from now on."""
+        """Mask this value from now on (and note it in the current reveal tracker)."""
+        tracker = _REVEALS.get()
+        if tracker is not None:
+            tracker.append(value)
         if len(value) < MIN_MASKED_LENGTH:
             return
         with self._lock:
@@ -67,6 +73,25 @@ class SecretMask:
 
 #: The process's mask: filled by reveals, read by the audit copy and the logs.
 MASK = SecretMask()
+
+
+#: The values revealed inside the current ``tracking_reveals`` block, if any.
+_REVEALS: ContextVar[list[str] | None] = ContextVar("flyte_reveals", default=None)
+
+
+@contextmanager
+def tracking_reveals() -> Iterator[list[str]]:
+    """Collect the secret values revealed in this block (this thread or task).
+
+    The engine renders a step inside one: an action whose rendering revealed a
+    secret is stored encrypted (flyte/store/actions.py).
+    """
+    revealed: list[str] = []
+    token = _REVEALS.set(revealed)
+    try:
+        yield revealed
+    finally:
+        _REVEALS.reset(token)
 
 
 class MaskingFilter(logging.Filter):

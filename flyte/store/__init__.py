@@ -39,13 +39,13 @@ class Stores:
 def open_stores(
     db: Database[dict[str, Any]], secrets: SecretBox | None = None
 ) -> Stores:
-    """Build every store on one database; ``secrets`` encrypts datastore secrets."""
+    """Build every store on one database; ``secrets`` encrypts secrets at rest."""
     audit = AuditStore(db)
     return Stores(
         db=db,
         packs=PackStore(db),
         flows=FlowStore(db),
-        actions=ActionStore(db, audit),
+        actions=ActionStore(db, audit, secrets=secrets),
         events=EventStore(db),
         audit=audit,
         datastore=DatastoreStore(db, secrets),

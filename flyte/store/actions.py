@@ -1,9 +1,20 @@
-"""ActionStore: the ``action`` collection; every state change is atomic."""
+"""ActionStore: the ``action`` collection; every state change is atomic.
+
+An action whose rendering revealed a datastore secret (``Action.secret``) is
+stored with its input, context and pack labels masked, and the real ones in
+``sealed``: a Fernet token (flyte/secrets.py, under FLYTE_SECRETS_KEY) of their
+JSON. Every read here decrypts it, so the engine, the lease expiry and the pack
+that takes the action see the values in full; the console, which reads the
+collection directly, sees the masks. Other actions are stored as they always were.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -20,9 +31,13 @@ from flyte.clock import to_millis
 from flyte.errors import ActionNotFound
 from flyte.errors import ActionNotPending
 from flyte.errors import FlyteError
+from flyte.masking import MASK
 from flyte.metrics import Metrics
 from flyte.metrics import get_metrics
 from flyte.pack import Pack
+from flyte.secrets import KEY_SETTING
+from flyte.secrets import SecretBox
+from flyte.secrets import SecretsUnavailable
 from flyte.store.audit import AuditStore
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
@@ -31,6 +46,10 @@ logger = logging.getLogger(__name__)
 
 #: How many queued actions a take reads from the server at a time.
 TAKE_BATCH = 5
+#: The field holding a secret action's encrypted fields.
+SEALED = "sealed"
+#: The fields of a secret action kept encrypted (rendered, so may hold a secret).
+SEALED_FIELDS = ("input", "context", "packLabels")
 
 
 def queue_prefixes(pack_name: str, command_name: str) -> dict[str, str]:
@@ -67,8 +86,11 @@ class ActionStore:
         db: Database[dict[str, Any]],
         audit: AuditStore | None = None,
         metrics: Metrics | None = None,
+        *,
+        secrets: SecretBox | None = None,
     ) -> None:
         self._actions = db["action"]
+        self._secrets = secrets
         self._audit = AuditStore(db) if audit is None else audit
         # Every state change passes through here: the one place to count them.
         self._metrics = metrics or get_metrics()
@@ -77,7 +99,7 @@ class ActionStore:
     def insert(self, action: Action) -> bool:
         """Store a new action; False if one with this id exists (a redelivery)."""
         try:
-            self._actions.insert_one(_document(action))
+            self._actions.insert_one(self._stored(action))
         except DuplicateKeyError:
             return False
         self._metrics.action_created(action)
@@ -89,7 +111,7 @@ class ActionStore:
         """Store new actions in one round trip; return how many were new."""
         try:
             result = self._actions.insert_many(
-                [_document(a) for a in actions], ordered=False
+                [self._stored(a) for a in actions], ordered=False
             )
             count = len(result.inserted_ids)
         except BulkWriteError as ex:
@@ -103,13 +125,13 @@ class ActionStore:
         doc = self._actions.find_one({"_id": action_id})
         if doc is None:
             raise ActionNotFound(action_id)
-        return Action.from_document(doc)
+        return self._action(doc)
 
     @translate_errors
     def find_by_correlation(self, correlation_id: str) -> list[Action]:
         """Every action of one correlation (flow execution)."""
         cursor = self._actions.find({"correlationId": correlation_id})
-        return [Action.from_document(doc) for doc in cursor]
+        return [self._action(doc) for doc in cursor]
 
     @translate_errors
     def take_next(
@@ -134,7 +156,7 @@ class ActionStore:
                 .limit(TAKE_BATCH)
             )
             for doc in docs:
-                taken = self._take(Action.from_document(doc), pack, now, lease_until)
+                taken = self._take(self._action(doc), pack, now, lease_until)
                 if taken is not None:
                     return taken
             if len(docs) < TAKE_BATCH:
@@ -187,7 +209,7 @@ class ActionStore:
         cursor = self._actions.find({"leaseExpiresAt": {"$lt": to_millis(now)}}).limit(
             limit
         )
-        return [Action.from_document(doc) for doc in cursor]
+        return [self._action(doc) for doc in cursor]
 
     @translate_errors
     def replace_if_unchanged(self, before: Action, after: Action) -> Action | None:
@@ -201,9 +223,12 @@ class ActionStore:
         and the filter guarantees nobody changed it since ``before`` was read.
         """
         old, new = _document(before), _document(after)
-        update: dict[str, Any] = {
-            "$set": {key: value for key, value in new.items() if old.get(key) != value}
-        }
+        changed = {key: value for key, value in new.items() if old.get(key) != value}
+        if after.secret and changed.keys() & set(SEALED_FIELDS):
+            # Never the case today (a move changes only state fields), but a
+            # changed secret field must not be written in the clear.
+            changed.update(self._seal(after, new))
+        update: dict[str, Any] = {"$set": changed}
         removed = {key: "" for key in old if key not in new}
         if removed:
             update["$unset"] = removed
@@ -220,6 +245,39 @@ class ActionStore:
         self._metrics.action_moved(before.state, after.state)
         self._copy_to_audit([after], new=False)
         return after
+
+    def _stored(self, action: Action) -> dict[str, Any]:
+        """The document to insert: a secret action's fields masked and sealed."""
+        doc = _document(action)
+        if action.secret:
+            doc.update(self._seal(action, doc))
+        return doc
+
+    def _seal(self, action: Action, doc: Mapping[str, Any]) -> dict[str, Any]:
+        """The secret fields masked, and the real ones encrypted under ``SEALED``."""
+        real = {key: doc[key] for key in SEALED_FIELDS}
+        token = self._box(action.id).encrypt(json.dumps(real).encode("utf-8"))
+        return {
+            **{key: MASK.data(value) for key, value in real.items()},
+            SEALED: token.decode("ascii"),
+        }
+
+    def _action(self, doc: dict[str, Any]) -> Action:
+        """The action of a stored document, a sealed one decrypted."""
+        token = doc.get(SEALED)
+        if token is None:
+            return Action.from_document(doc)
+        plain = self._box(doc["_id"]).decrypt(str(token).encode("ascii"))
+        action = Action.from_document({**doc, **json.loads(plain)})
+        return replace(action, secret=True)
+
+    def _box(self, action_id: str) -> SecretBox:
+        if self._secrets is None:
+            raise SecretsUnavailable(
+                f"action={action_id} holds a secret: set {KEY_SETTING} to store"
+                " or read it"
+            )
+        return self._secrets
 
     def _copy_to_audit(self, actions: Sequence[Action], *, new: bool) -> None:
         """Write the audit copy; if that fails, log it: the action itself is stored.

@@ -244,3 +244,37 @@ def test_secrets_are_read_for_the_dry_run_and_masked_in_its_answer(
     assert verdict["context"] == {"token": MASKED}
     assert verdict["command"]["input"] == MASKED
     assert SECRET not in resp.text
+
+
+def test_the_dry_run_never_decrypts_a_secret(
+    settings: Settings, stores: Stores, queue: DramatiqQueue, clock: FakeClock
+) -> None:
+    # Given a secret stored under one key, and a server holding another key
+    DatastoreStore(stores.db, SecretBox(generate_key())).put(
+        DatastoreItem("slack-token", value=SECRET.encode(), secret=True)
+    )
+    other_key = DatastoreStore(stores.db, SecretBox(generate_key()))
+    deps = Dependencies(
+        stores=dataclasses.replace(stores, datastore=other_key),
+        queue=queue,
+        health_checks={},
+        clock=clock,
+    )
+    client = testing.TestClient(create_app(settings, deps))
+    step = {
+        "id": "send",
+        "event": {"packName": "Slack", "name": "Msg"},
+        "command": {
+            "packName": "Slack",
+            "name": "Send",
+            "input": {"token": "{{ secret('slack-token') }}"},
+        },
+    }
+    # When a flow reading it is dry-run
+    resp = dry_run(
+        client, {"flow": {"name": "notify", "steps": [step]}, "event": slack("hi")}
+    )
+    # Then it fires with the mask: decrypting would have failed under this key
+    [verdict] = resp.json["steps"]
+    assert verdict["status"] == "fired", verdict
+    assert verdict["command"]["input"] == {"token": MASKED}

@@ -28,6 +28,7 @@ from flyte.masking import SecretMask
 from flyte.secrets import SecretBox
 from flyte.secrets import generate_key
 from flyte.store import Stores
+from flyte.store import open_stores
 from flyte.store.datastore import DatastoreStore
 from flyte.templating import build_engine
 from flyte.templating import template_functions
@@ -42,8 +43,7 @@ PLAINTEXT = "pg-pass-93c1f0e7"
 
 @pytest.fixture
 def secret_stores(stores: Stores) -> Stores:
-    box = SecretBox(generate_key())
-    secrets = dataclasses.replace(stores, datastore=DatastoreStore(stores.db, box))
+    secrets = open_stores(stores.db, SecretBox(generate_key()))
     secrets.datastore.put(
         DatastoreItem(key="db-pass", value=PLAINTEXT.encode(), secret=True)
     )
@@ -95,8 +95,9 @@ def test_the_pack_gets_the_secret_and_the_audit_copy_a_mask(
     assert secret_stores.actions.replace_if_unchanged(action, later) is not None
     [copy] = secret_stores.audit.find_by_correlation(action.correlation_id)
     assert copy.input == {"user": "app", "password": MASKED}
-    # Only the pending action holds it (for the pack to take): no other collection.
-    assert PLAINTEXT not in collections_text(secret_stores, "action")
+    # The action holds it encrypted (for the pack to take): no collection has it.
+    assert PLAINTEXT not in collections_text(secret_stores)
+    assert secret_stores.actions.get(action.id).input["password"] == PLAINTEXT
 
 
 def test_datastore_refuses_a_secret_and_names_secret(

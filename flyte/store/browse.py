@@ -240,7 +240,8 @@ class Browse:
                 .limit(batch)
             )
             for doc in docs:
-                rows.setdefault(doc["correlationId"], _execution_row(doc))
+                if doc["correlationId"] not in rows:
+                    rows[doc["correlationId"]] = _execution_row(doc)
             read += len(docs)
             if len(docs) < batch or read >= wanted * AUDIT_DOCS_PER_EXECUTION:
                 break

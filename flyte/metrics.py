@@ -76,7 +76,7 @@ class Metrics:
     def __init__(self, registry: CollectorRegistry | None = REGISTRY) -> None:
         self.events_accepted = Counter(
             "flyte_events_accepted",
-            "Events stored and queued, by kind (event, result, replay).",
+            "Events stored and queued, by kind (event, result, replay, webhook).",
             ["kind"],
             registry=registry,
         )

@@ -240,7 +240,9 @@ def _resources(
         "datastore_secret_value": DatastoreSecretValueResource(
             deps.stores.datastore, settings.auth_enabled
         ),
-        "secrets_rekey": SecretsRekeyResource(deps.stores.datastore),
+        "secrets_rekey": SecretsRekeyResource(
+            deps.stores.datastore, deps.stores.actions
+        ),
         "metrics": MetricsResource(settings.metrics_multiproc_dir, deps.queues),
         **_webhook_resources(settings, deps),
     }

@@ -25,6 +25,7 @@ from flyte.errors import InvalidDatastoreItem
 from flyte.errors import PayloadTooLarge
 from flyte.errors import Problem
 from flyte.secrets import SecretValueWithheld
+from flyte.store.actions import ActionStore
 from flyte.store.datastore import DatastoreStore
 
 #: Room in a request body for the multipart framing and the description.
@@ -177,9 +178,18 @@ def _content_type(part: BodyPart) -> str | None:
 class SecretsRekeyResource:
     """``/v1/secrets/rekey``: re-encrypt every secret under the current key."""
 
-    def __init__(self, datastore: DatastoreStore) -> None:
+    def __init__(
+        self, datastore: DatastoreStore, actions: ActionStore | None = None
+    ) -> None:
         self._datastore = datastore
+        self._actions = actions
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
-        """Rotate every secret; after it, FLYTE_SECRETS_OLD_KEYS can be emptied."""
-        resp.media = {"rekeyed": self._datastore.rekey()}
+        """Rotate every secret; after it, FLYTE_SECRETS_OLD_KEYS can be emptied.
+
+        The count includes the actions stored encrypted because they hold a secret.
+        """
+        rekeyed = self._datastore.rekey()
+        if self._actions is not None:
+            rekeyed += self._actions.rekey()
+        resp.media = {"rekeyed": rekeyed}

@@ -216,6 +216,25 @@ class ActionStore:
         """Store ``after`` only if the action is still ``before``; else None."""
         return self._move(before, after)
 
+    @translate_errors
+    def rekey(self) -> int:
+        """Re-encrypt every secret action under the current key; return how many.
+
+        Without a key there is nothing this store could have encrypted: 0.
+        """
+        box = self._secrets
+        if box is None:
+            return 0
+        count = 0
+        # A range, not $exists: only sealed actions have a (non-empty) token.
+        for doc in self._actions.find({SEALED: {"$gt": ""}}, {"_id": 1, SEALED: 1}):
+            token = box.rotate(str(doc[SEALED]).encode("ascii"))
+            self._actions.update_one(
+                {"_id": doc["_id"]}, {"$set": {SEALED: token.decode("ascii")}}
+            )
+            count += 1
+        return count
+
     def _move(self, before: Action, after: Action) -> Action | None:
         """Compare-and-set on (state, attempts): write only the fields that change.
 
@@ -274,8 +293,7 @@ class ActionStore:
     def _box(self, action_id: str) -> SecretBox:
         if self._secrets is None:
             raise SecretsUnavailable(
-                f"action={action_id} holds a secret: set {KEY_SETTING} to store"
-                " or read it"
+                f"action={action_id}: no key for secrets: set {KEY_SETTING}"
             )
         return self._secrets
 

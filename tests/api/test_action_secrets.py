@@ -28,6 +28,7 @@ from tests.conftest import drain
 from tests.flyte.store.test_datastore_secrets import database_text
 
 PLAINTEXT = "pg-pass-7d1e93b0c4"
+KEY = generate_key()
 FLOW = {
     "name": "migrate",
     "steps": [
@@ -58,7 +59,7 @@ FLOW = {
 @pytest.fixture
 def stores(db: Database[dict[str, Any]]) -> Stores:
     """Every store on the test database, with a key for secrets (the worker's too)."""
-    return open_stores(db, SecretBox(generate_key()))
+    return open_stores(db, SecretBox(KEY))
 
 
 @pytest.fixture
@@ -141,3 +142,29 @@ def test_an_expired_lease_hands_out_the_secret_action_again(
     again = take(api, "Shell")
     assert again.status_code == 200
     assert again.json["input"] == {"user": "app", "password": PLAINTEXT}
+
+
+def test_rekey_re_encrypts_secret_actions_so_the_old_key_can_go(
+    api: testing.TestClient,
+    stores: Stores,
+    broker: RedisBroker,
+    worker: Worker,
+) -> None:
+    # Given a secret action stored under the current key
+    post_message(api)
+    drain(broker, worker)
+    [before] = stores.db["action"].find({})
+    # When the API re-keys: the datastore item and the action
+    assert api.simulate_post("/v1/secrets/rekey").json == {"rekeyed": 2}
+    # And the key rotates, the old one still read, and everything is re-keyed
+    new_key = generate_key()
+    rotating = open_stores(stores.db, SecretBox(new_key, [KEY]))
+    assert rotating.datastore.rekey() == 1
+    assert rotating.actions.rekey() == 1
+    # Then the new key alone reads the action, in full
+    [after] = stores.db["action"].find({})
+    assert after["sealed"] != before["sealed"]
+    only_new = open_stores(stores.db, SecretBox(new_key))
+    action = only_new.actions.get(after["_id"])
+    assert action.input == {"user": "app", "password": PLAINTEXT}
+    assert PLAINTEXT not in database_text(stores.db)

@@ -104,7 +104,3 @@ class MaskingFilter(logging.Filter):
         if masked != message:
             record.msg, record.args = masked, None
         return True
-
-
-#: The process's mask: filled by reveals, read by the audit copy and the logs.
-MASK = SecretMask()

@@ -18,20 +18,17 @@ from collections.abc import Callable
 from collections.abc import Iterable
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 from typing import ParamSpec
 from typing import TypeVar
 
 import dramatiq
 import pika
 import pika.exceptions
-from dramatiq import Message
 from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.common import dq_name
 from dramatiq.common import q_name
 from dramatiq.common import xq_name
 from dramatiq.errors import BrokerConnectionError
-from dramatiq.errors import DecodeError
 from pika.adapters.blocking_connection import BlockingChannel
 
 from flyte.clock import from_millis
@@ -47,6 +44,8 @@ from flyte.queue_inspection import QueueInspector
 from flyte.queue_inspection import WorkerInfo
 from workers.messages import DELETE_DEAD_PACKS
 from workers.messages import HANDLE_EVENT
+from workers.stored_messages import decode_message
+from workers.stored_messages import shown_message
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -157,7 +156,7 @@ class RabbitmqQueueInspector:
         queue = self._checked(queue)
         with self._channel() as channel:
             for tag, body in _fetch(channel, xq_name(queue), MAX_FETCHED):
-                message = _decode(body)
+                message = decode_message(body)
                 if message is not None and message.message_id == message_id:
                     if requeue:
                         self._send_fresh(body, queue)
@@ -166,7 +165,7 @@ class RabbitmqQueueInspector:
         return False
 
     def _send_fresh(self, body: bytes, queue: str) -> None:
-        message = _decode(body)
+        message = decode_message(body)
         if message is None:
             raise Conflict("an undecodable dead message cannot be requeued; delete it")
         options = {k: v for k, v in message.options.items() if k not in RESET_OPTIONS}
@@ -215,38 +214,15 @@ def _fetch(
         yield method.delivery_tag, body
 
 
-def _decode(body: bytes) -> Message[Any] | None:
-    try:
-        return Message.decode(body)
-    except DecodeError:
-        return None
-
-
 def _queued(body: bytes, queue: str, state: MessageState) -> QueuedMessage:
     """What the console shows of one message; an undecodable one says so."""
-    message = _decode(body)
-    if message is None:
-        return QueuedMessage(
-            message_id="",
-            queue=queue,
-            actor="",
-            args=[],
-            kwargs={},
-            retries=0,
-            enqueued_at=None,
-            last_error=f"undecodable message ({len(body)} bytes)",
-            state=state,
-        )
-    eta = message.options.get("eta")
-    return QueuedMessage(
-        message_id=message.message_id,
+    message = decode_message(body)
+    eta = None if message is None else message.options.get("eta")
+    return shown_message(
+        message,
+        message_id="" if message is None else message.message_id,
+        size=len(body),
         queue=queue,
-        actor=message.actor_name,
-        args=list(message.args),
-        kwargs=dict(message.kwargs),
-        retries=int(message.options.get("retries", 0)),
-        enqueued_at=from_millis(int(message.message_timestamp)),
-        last_error=message.options.get("traceback"),
         state=state,
         state_since=None if eta is None else from_millis(int(eta)),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import traceback
+from datetime import datetime
 from typing import Any
 
 import dramatiq
@@ -102,21 +103,41 @@ def queued_message(
     if message is not None and state_since_ms is None:
         state_since_ms = message.options.get("eta")
     since = None if state_since_ms is None else from_millis(int(state_since_ms))
+    return shown_message(
+        message,
+        message_id=message_id.decode(),
+        size=len(data),
+        queue=queue,
+        state=state,
+        state_since=since,
+    )
+
+
+def shown_message(
+    message: Message[Any] | None,
+    *,
+    message_id: str,
+    size: int,
+    queue: str,
+    state: MessageState,
+    state_since: datetime | None,
+) -> QueuedMessage:
+    """What the console shows of a decoded message, or of ``size`` undecodable bytes."""
     if message is None:
         return QueuedMessage(
-            message_id=message_id.decode(),
+            message_id=message_id,
             queue=queue,
             actor="",
             args=[],
             kwargs={},
             retries=0,
             enqueued_at=None,
-            last_error=f"undecodable message ({len(data)} bytes)",
+            last_error=f"undecodable message ({size} bytes)",
             state=state,
-            state_since=since,
+            state_since=state_since,
         )
     return QueuedMessage(
-        message_id=message_id.decode(),
+        message_id=message_id,
         queue=queue,
         actor=message.actor_name,
         args=list(message.args),
@@ -125,5 +146,5 @@ def queued_message(
         enqueued_at=from_millis(int(message.message_timestamp)),
         last_error=message.options.get("traceback"),
         state=state,
-        state_since=since,
+        state_since=state_since,
     )

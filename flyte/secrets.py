@@ -14,7 +14,9 @@ audit copies, event outcomes and logs can replace it with ``MASKED``.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 from cryptography.fernet import Fernet
 from cryptography.fernet import InvalidToken
@@ -57,21 +59,24 @@ class SecretBox:
 
     def decrypt(self, token: bytes) -> bytes:
         """The value of a token made under the current key or an old one."""
-        try:
+        with _known_key():
             return self._fernet.decrypt(token)
-        except InvalidToken as ex:
-            raise SecretsUnavailable(
-                f"a secret cannot be decrypted with {KEY_SETTING} or any old key"
-            ) from ex
 
     def rotate(self, token: bytes) -> bytes:
         """The same value re-encrypted under the current key."""
-        try:
+        with _known_key():
             return self._fernet.rotate(token)
-        except InvalidToken as ex:
-            raise SecretsUnavailable(
-                f"a secret cannot be decrypted with {KEY_SETTING} or any old key"
-            ) from ex
+
+
+@contextmanager
+def _known_key() -> Iterator[None]:
+    """Turn a token that no configured key opens into SecretsUnavailable."""
+    try:
+        yield
+    except InvalidToken as ex:
+        raise SecretsUnavailable(
+            f"a secret cannot be decrypted with {KEY_SETTING} or any old key"
+        ) from ex
 
 
 def generate_key() -> str:

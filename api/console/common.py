@@ -1,9 +1,10 @@
-"""What every console page shares: the 404 page and paging parameters."""
+"""What every console page shares: the 404 page, list pages and paging parameters."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from collections.abc import Mapping
 from typing import Any
 from typing import TypeVar
 from typing import cast
@@ -60,6 +61,31 @@ class NotFoundSink:
     ) -> None:
         """Render the 404 page for the path asked."""
         render_not_found(req, resp, f"page {req.path!r}")
+
+
+def render_list(
+    req: falcon.Request,
+    resp: falcon.Response,
+    template_name: str,
+    *,
+    query: Mapping[str, str],
+    page: object | None,
+    problem: str | None = None,
+    **context: Any,
+) -> None:
+    """Render a filtered list page, or (400) the filters as typed and their problem."""
+    render(
+        req,
+        resp,
+        template_name,
+        status=falcon.HTTP_200 if problem is None else falcon.HTTP_400,
+        form=query,
+        # The page's links carry only the filters set; a refused form keeps them all.
+        query={k: v for k, v in query.items() if v} if problem is None else query,
+        problem=problem or "",
+        page=page,
+        **context,
+    )
 
 
 def page_offset(req: falcon.Request) -> int:

@@ -10,6 +10,7 @@ import falcon
 from api.console.common import html_not_found
 from api.console.common import page_offset
 from api.console.common import page_size
+from api.console.common import render_list
 from api.console.render import render
 from flyte.store import Stores
 from flyte.store.browse import Browse
@@ -36,30 +37,26 @@ class EventsPageResource:
         try:
             where = event_filter(query)
         except InvalidFilter as ex:
-            render(
+            render_list(
                 req,
                 resp,
                 "events.html",
-                status=falcon.HTTP_400,
-                title="Events",
-                form=query,
                 query=query,
-                statuses=list(EventStatus),
-                problem=str(ex),
                 page=None,
+                problem=str(ex),
+                title="Events",
+                statuses=list(EventStatus),
             )
             return
         page = self._browse.events(where, page_offset(req), page_size(req))
-        render(
+        render_list(
             req,
             resp,
             "events.html",
-            title="Events",
-            form=query,
-            query={k: v for k, v in query.items() if v},
-            statuses=list(EventStatus),
-            problem="",
+            query=query,
             page=page,
+            title="Events",
+            statuses=list(EventStatus),
         )
 
 

@@ -9,6 +9,7 @@ import falcon
 from api.console.common import MAX_PAGE_SIZE
 from api.console.common import html_not_found
 from api.console.common import page_offset
+from api.console.common import render_list
 from api.console.render import render
 from api.console.timeline import timeline
 from flyte.audit import Audit
@@ -34,31 +35,22 @@ class ExecutionsPageResource:
         try:
             audit_query = parse_audit_query(params)
         except InvalidAuditQuery as ex:
-            render(
+            render_list(
                 req,
                 resp,
                 "executions.html",
-                status=falcon.HTTP_400,
-                title="Executions",
-                form=query,
                 query=query,
-                problem=str(ex),
                 page=None,
+                problem=str(ex),
+                title="Executions",
             )
             return
         limit = min(audit_query.limit, MAX_PAGE_SIZE)
         page = self._browse.executions(
             replace(audit_query, limit=limit), page_offset(req)
         )
-        render(
-            req,
-            resp,
-            "executions.html",
-            title="Executions",
-            form=query,
-            query={k: v for k, v in query.items() if v},
-            problem="",
-            page=page,
+        render_list(
+            req, resp, "executions.html", query=query, page=page, title="Executions"
         )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ CONTENT_TYPES = {
     ".yml": "application/x-yaml",
     ".json": "application/json",
 }
+#: How one file is applied: whether it was accepted, and its answer for --json.
+ApplyFile = Callable[[Session, Path], tuple[bool, Any]]
 
 
 def register(
@@ -84,23 +87,34 @@ def _register_test(
 
 def apply(args: argparse.Namespace, session: Session) -> int:
     """Post every file, keep going after a rejection; 1 if any was rejected."""
-    answers = [_apply_file(session, path) for path in flow_files(args.paths)]
+    files = document_files(args.paths, "flow file", _not_a_flow)
+    return apply_files(session, files, _apply_file)
+
+
+def apply_files(session: Session, files: list[Path], apply_file: ApplyFile) -> int:
+    """Apply every file, keep going after a rejection; 1 if any was rejected."""
+    answers = [apply_file(session, path) for path in files]
     if session.json:
         print_json([body for _, body in answers])
     return 0 if all(ok for ok, _ in answers) else 1
 
 
-def flow_files(paths: list[str]) -> list[Path]:
-    """The files to apply: each file named, and each directory's flow files by name."""
+def document_files(
+    paths: list[str], what: str, refusal: Callable[[Path], str]
+) -> list[Path]:
+    """The files to apply: each file named, and each directory's YAML and JSON by name.
+
+    A path that is neither is refused as ``what``, with ``refusal``'s reason.
+    """
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.iterdir() if _is_flow_file(p))
-        elif path.is_file() and path.suffix.lower() in CONTENT_TYPES:
+            files += sorted(p for p in path.iterdir() if _is_document(p))
+        elif _is_document(path):
             files.append(path)
         else:
-            raise ValidationError("flow file", [Problem("FILE", _not_a_flow(path))])
+            raise ValidationError(what, [Problem("FILE", refusal(path))])
     return files
 
 
@@ -111,7 +125,7 @@ def _not_a_flow(path: Path) -> str:
     return f"not a directory or a .yaml, .yml or .json file: {path}"
 
 
-def _is_flow_file(path: Path) -> bool:
+def _is_document(path: Path) -> bool:
     return path.is_file() and path.suffix.lower() in CONTENT_TYPES
 
 

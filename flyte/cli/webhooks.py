@@ -9,6 +9,8 @@ from typing import Any
 import yaml
 
 from flyte.cli.flows import CONTENT_TYPES
+from flyte.cli.flows import apply_files
+from flyte.cli.flows import document_files
 from flyte.cli.output import print_error
 from flyte.cli.output import print_json
 from flyte.cli.output import print_table
@@ -16,8 +18,6 @@ from flyte.cli.session import Session
 from flyte.cli.session import api_path
 from flyte.cli.session import delete_document
 from flyte.cli.session import show_document
-from flyte.contract.errors import Problem
-from flyte.contract.errors import ValidationError
 from flyte.sdk.errors import ResourceNotFound
 
 
@@ -50,29 +50,12 @@ def register(
 
 def apply(args: argparse.Namespace, session: Session) -> int:
     """Put every file's configuration, keep going after a rejection; 1 if any was."""
-    answers = [_apply_file(session, path) for path in webhook_files(args.paths)]
-    if session.json:
-        print_json([body for _, body in answers])
-    return 0 if all(ok for ok, _ in answers) else 1
+    files = document_files(args.paths, "webhook file", _not_a_webhook_file)
+    return apply_files(session, files, _apply_file)
 
 
-def webhook_files(paths: list[str]) -> list[Path]:
-    """The files to apply: each file named, and each directory's files by name."""
-    files: list[Path] = []
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            files += sorted(p for p in path.iterdir() if _is_webhook_file(p))
-        elif _is_webhook_file(path):
-            files.append(path)
-        else:
-            problem = f"not a directory or a .yaml, .yml or .json file: {path}"
-            raise ValidationError("webhook file", [Problem("FILE", problem)])
-    return files
-
-
-def _is_webhook_file(path: Path) -> bool:
-    return path.is_file() and path.suffix.lower() in CONTENT_TYPES
+def _not_a_webhook_file(path: Path) -> str:
+    return f"not a directory or a .yaml, .yml or .json file: {path}"
 
 
 def _apply_file(session: Session, path: Path) -> tuple[bool, Any]:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -36,20 +37,60 @@ def two_free_ports() -> int:
     pytest.fail("no two consecutive free ports")
 
 
+@dataclass(frozen=True)
+class RunningDev:
+    """A started ``flyte dev``: its two web roots and its data folder."""
+
+    roots: tuple[str, str]
+    data_dir: Path
+
+
+#: Start-ups tried before the test fails: a port picked free may be taken by
+#: another test process before flyte dev binds it.
+START_ATTEMPTS = 3
+
+
 @pytest.fixture
-def dev(tmp_path: Path) -> Iterator[tuple[str, str]]:
-    """``flyte dev --web 2 --worker-processes 2``; yields both web roots."""
+def dev(tmp_path: Path) -> Iterator[RunningDev]:
+    """``flyte dev --web 2 --worker-processes 2``: its web roots and data folder."""
+    for attempt in range(1, START_ATTEMPTS + 1):
+        folder = tmp_path / f"start-{attempt}"
+        folder.mkdir()
+        process, roots = start_two_web_dev(folder)
+        try:
+            for root in roots:
+                wait_healthy(root, process)
+        except AssertionError:
+            # wait_healthy asserts that flyte dev is still running.
+            if attempt == START_ATTEMPTS:
+                output = (folder / "dev.out").read_text(errors="replace")
+                pytest.fail(f"flyte dev exited during start-up:\n{output[-3000:]}")
+            continue
+        except BaseException:
+            stop(process)
+            raise
+        try:
+            yield RunningDev(roots, folder)
+        finally:
+            stop(process)
+        return
+
+
+def start_two_web_dev(
+    data_dir: Path,
+) -> tuple[subprocess.Popen[bytes], tuple[str, str]]:
+    """Start ``flyte dev --web 2 --worker-processes 2`` on fresh ports."""
     port = two_free_ports()
     env = {
         k: v
         for k, v in os.environ.items()
         if k not in ("FLYTE_MGO_HOST", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")
     }
-    env.update(FLYTE_DATA_DIR=str(tmp_path), FLYTE_PORT=str(port))
+    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port))
     flyte = Path(sys.executable).parent / "flyte"
     command = [str(flyte), "dev", "--web", "2", "--worker-processes", "2"]
     command += ["--mongo-port", str(free_port()), "--redis-port", str(free_port())]
-    with (tmp_path / "dev.out").open("wb") as log:
+    with (data_dir / "dev.out").open("wb") as log:
         process = subprocess.Popen(
             command,
             env=env,
@@ -57,21 +98,21 @@ def dev(tmp_path: Path) -> Iterator[tuple[str, str]]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    roots = (f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}")
-    try:
-        for root in roots:
-            wait_healthy(root, process)
-        yield roots
-    finally:
+    return process, (f"http://127.0.0.1:{port}", f"http://127.0.0.1:{port + 1}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop flyte dev as Ctrl-C does, unless it has already exited."""
+    if process.poll() is None:
         os.kill(process.pid, signal.SIGINT)
         process.wait(timeout=STOP_WITHIN)
 
 
 @pytest.mark.slow
 def test_every_web_process_reports_the_sum_of_all_processes(
-    dev: tuple[str, str], tmp_path: Path
+    dev: RunningDev,
 ) -> None:
-    first, second = (httpx.Client(base_url=root, timeout=10) for root in dev)
+    first, second = (httpx.Client(base_url=root, timeout=10) for root in dev.roots)
     # Given the echo flow and its packs
     assert first.post("/v1/packs", json=make_pack_body()).status_code == 201
     shell = make_pack_body(name="Shell", commands=[{"name": "Shell"}], events=[])
@@ -103,7 +144,7 @@ def test_every_web_process_reports_the_sum_of_all_processes(
             frozenset({("queue", "events"), ("state", "ready")}),
         ) in samples
     # And the counts come from files of several processes
-    files = list((tmp_path / "metrics").glob("*.db"))
+    files = list((dev.data_dir / "metrics").glob("*.db"))
     assert len({f.stem.rsplit("_", 1)[-1] for f in files}) >= 3
     first.close()
     second.close()

@@ -16,25 +16,16 @@ import httpx
 import pytest
 
 from flyte.devserver.embedded import free_port
-from flyte.devserver.embedded import is_port_free
 from tests.builders import ECHO_FLOW
 from tests.builders import make_pack_body
 from tests.e2e.devserver import STOP_WITHIN
+from tests.e2e.devserver import consecutive_free_ports
 from tests.e2e.devserver import wait_healthy
 from tests.test_metrics import parse
 from tests.test_metrics import value
 
 #: Events posted through each of the two web processes.
 EVENTS_PER_WEB = (3, 2)
-
-
-def two_free_ports() -> int:
-    """A port that is free, and so is the next one (``--web 2`` uses both)."""
-    for _ in range(50):
-        port = free_port()
-        if port < 65535 and is_port_free(port + 1):
-            return port
-    pytest.fail("no two consecutive free ports")
 
 
 @dataclass(frozen=True)
@@ -80,7 +71,7 @@ def start_two_web_dev(
     data_dir: Path,
 ) -> tuple[subprocess.Popen[bytes], tuple[str, str]]:
     """Start ``flyte dev --web 2 --worker-processes 2`` on fresh ports."""
-    port = two_free_ports()
+    port = consecutive_free_ports()
     env = {
         k: v
         for k, v in os.environ.items()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import time
@@ -12,11 +13,25 @@ from pathlib import Path
 
 import pytest
 
+from flyte.devserver.embedded import can_listen
 from flyte.devserver.embedded import free_port
 
 #: The issue's bound on start-up: /health answers 200 within this many seconds.
 HEALTHY_WITHIN = 15.0
 STOP_WITHIN = 20.0
+#: Ports below Linux's ephemeral range (32768-60999), which outgoing connections
+#: and free_port() draw from: a port picked here is not taken by a client's
+#: connection before flyte dev binds it, as the port after a free one was.
+LOW_PORTS = range(20000, 32000)
+
+
+def consecutive_free_ports(count: int = 2) -> int:
+    """The first of ``count`` consecutive free ports, for ``flyte dev --web N``."""
+    for _ in range(100):
+        first = random.randrange(LOW_PORTS.start, LOW_PORTS.stop - count)
+        if all(can_listen(first + offset) for offset in range(count)):
+            return first
+    pytest.fail(f"no {count} consecutive free ports")
 
 
 def start_dev(

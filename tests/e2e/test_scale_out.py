@@ -29,8 +29,8 @@ import pytest
 
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
-from flyte.devserver.embedded import is_port_free
 from flyte.store import Stores
+from tests.e2e.devserver import consecutive_free_ports
 from tests.e2e.devserver import start_dev
 from tests.servers import WorkerProcesses
 from tests.servers import with_database
@@ -399,15 +399,6 @@ def test_two_of_each_process_survive_losing_any_one_under_load(
     assert lead_intervals(survivor)[-1][0] > max(
         s.killed_at or 0 for s in cluster.schedulers
     )
-
-
-def consecutive_free_ports() -> int:
-    """A free port whose next port is free too."""
-    for _ in range(50):
-        port = free_port()
-        if port < 65535 and is_port_free(port + 1):
-            return port
-    pytest.fail("no two consecutive free ports")
 
 
 @pytest.mark.slow

@@ -27,6 +27,8 @@ from flyte.store.retention import STORED_AT
 
 #: Most replays of one event that its page lists.
 MAX_REPLAYS_LISTED = 50
+#: The field naming the one correlation an event touched (indexed).
+CORRELATION_ID = "correlationId"
 
 
 class EventStatus(StrEnum):
@@ -115,21 +117,25 @@ class EventStore:
     ) -> None:
         """Record what the event did (or why it failed); it is no longer pending.
 
-        The correlations it touched are indexed first: if that fails, the event
-        stays pending and is processed again.
+        The correlations it touched are indexed in the same write, or first when
+        there are several: if that fails, the event stays pending and is
+        processed again.
         """
-        self._link_correlations(event_id, outcomes)
+        fields: dict[str, Any] = {
+            "status": status.value,
+            # A secret a step revealed never reaches the stored outcome.
+            "outcome": MASK.data([o.to_document() for o in outcomes]),
+            "reason": MASK.text(reason),
+        }
+        correlation_ids = list(dict.fromkeys(o.correlation_id for o in outcomes))
+        if len(correlation_ids) == 1:
+            # Most events touch one correlation: an indexed field of their own
+            # saves a round trip per event.
+            fields[CORRELATION_ID] = correlation_ids[0]
+        else:
+            self._link_correlations(event_id, correlation_ids)
         self._events.update_one(
-            {"_id": event_id},
-            {
-                "$set": {
-                    "status": status.value,
-                    # A secret a step revealed never reaches the stored outcome.
-                    "outcome": MASK.data([o.to_document() for o in outcomes]),
-                    "reason": MASK.text(reason),
-                },
-                "$unset": {"pendingSince": ""},
-            },
+            {"_id": event_id}, {"$set": fields, "$unset": {"pendingSince": ""}}
         )
 
     @translate_errors
@@ -177,36 +183,41 @@ class EventStore:
     ) -> dict[str, list[EventRecord]]:
         """Per correlation id, the processed events that touched it, oldest first.
 
-        One indexed query per correlation (nx-27017 answers ``$in`` on a field
-        with a full scan), then one ``_id`` lookup for all the events. Events
-        that expired are left out.
+        An event that touched one correlation names it in its own indexed
+        field; one that touched several is linked to each in
+        ``correlationEvent``. So: two indexed queries per correlation (nx-27017
+        answers ``$in`` on a field with a full scan), then one ``_id`` lookup
+        for the linked events. Events that expired are left out.
         """
-        event_ids = {
-            cid: [
+        found: dict[str, dict[str, EventRecord]] = {}
+        linked: dict[str, list[str]] = {}
+        for cid in correlation_ids:
+            found[cid] = {
+                doc["_id"]: _record(doc)
+                for doc in self._events.find({CORRELATION_ID: cid})
+            }
+            linked[cid] = [
                 doc["eventId"]
                 for doc in self._correlations.find(
                     {"correlationId": cid}, {"eventId": 1}
                 )
             ]
-            for cid in correlation_ids
-        }
-        wanted = sorted({eid for eids in event_ids.values() for eid in eids})
-        found = {
-            doc["_id"]: _record(doc)
-            for doc in self._events.find({"_id": {"$in": wanted}})
-        }
+        wanted = sorted({eid for eids in linked.values() for eid in eids})
+        if wanted:
+            by_id = {
+                doc["_id"]: _record(doc)
+                for doc in self._events.find({"_id": {"$in": wanted}})
+            }
+            for cid, eids in linked.items():
+                found[cid].update({eid: by_id[eid] for eid in eids if eid in by_id})
         return {
             cid: sorted(
-                (found[eid] for eid in eids if eid in found),
-                key=lambda r: (r.event.received_at, r.event.id),
+                records.values(), key=lambda r: (r.event.received_at, r.event.id)
             )
-            for cid, eids in event_ids.items()
+            for cid, records in found.items()
         }
 
-    def _link_correlations(
-        self, event_id: str, outcomes: Sequence[FlowOutcome]
-    ) -> None:
-        ids = dict.fromkeys(o.correlation_id for o in outcomes)
+    def _link_correlations(self, event_id: str, correlation_ids: Sequence[str]) -> None:
         links = [
             {
                 "_id": f"{cid}#{event_id}",
@@ -215,7 +226,7 @@ class EventStore:
                 # Expires with the events (retention of ``event``).
                 STORED_AT: self._clock(),
             }
-            for cid in ids
+            for cid in correlation_ids
         ]
         if not links:
             return

@@ -27,7 +27,8 @@ INDEXES: dict[str, list[str]] = {
         "leaseExpiresAt",
         "state.value",
     ],
-    "event": ["pendingSince", "replayOf", *CONSOLE_EVENT_INDEXES],
+    # correlationId: the one correlation an event touched (flyte/store/events.py).
+    "event": ["pendingSince", "replayOf", "correlationId", *CONSOLE_EVENT_INDEXES],
     # The audit's filters, and the time executions are ordered by.
     "audit": ["correlationId", "flowName", "stepId", "name", "packName", "state.time"],
     "correlationEvent": ["correlationId"],

@@ -323,6 +323,15 @@ def test_an_event_that_touched_nothing_is_linked_to_nothing(
     assert db["correlationEvent"].count_documents({}) == 0
 
 
+def test_an_event_of_one_correlation_needs_no_link_document(
+    stores: Stores, db: Database[dict[str, Any]]
+) -> None:
+    stores.events.add(make_event("e1"), T0)
+    stores.events.finish("e1", EventStatus.PROCESSED, outcome("c1"))
+    assert db["correlationEvent"].count_documents({}) == 0
+    assert [r.event.id for r in stores.events.find_by_correlation("c1")] == ["e1"]
+
+
 def test_an_expired_event_is_left_out(stores: Stores) -> None:
     stores.events.add(make_event("e1"), T0)
     stores.events.finish("e1", EventStatus.PROCESSED, outcome("c1"))

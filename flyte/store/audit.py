@@ -48,11 +48,13 @@ class AuditStore:
     def update(self, action: Action) -> None:
         """Replace the copy with this later state; an older state never wins."""
         doc = _document(action)
-        # Input and context never change: keep the copy's, masked where the
-        # process that rendered them knew the secrets (this one may not).
-        kept = self._audit.find_one({"_id": action.id}, _RENDERED)
-        if kept is not None:
-            doc.update({name: kept[name] for name in _RENDERED if name in kept})
+        if action.secret:
+            # Input and context never change: keep the copy's, masked by the
+            # process that rendered them, which knew the secrets (this one may
+            # not). Other actions revealed no secret: one round trip is enough.
+            kept = self._audit.find_one({"_id": action.id}, _RENDERED)
+            if kept is not None:
+                doc.update({name: kept[name] for name in _RENDERED if name in kept})
         older = {"_id": action.id, "revision": {"$lt": doc["revision"]}}
         if self._audit.replace_one(older, doc).matched_count:
             return

@@ -124,6 +124,13 @@ class Metrics:
             ["actor", "outcome"],
             registry=registry,
         )
+        self.mongo_commands = Counter(
+            "flyte_mongo_commands",
+            "MongoDB commands sent, by stage (accept, take, result, evaluate, "
+            "housekeeping, other), target collection and command name.",
+            ["stage", "collection", "command"],
+            registry=registry,
+        )
 
     def event_accepted(self, kind: str) -> None:
         """An event was stored and queued."""
@@ -161,6 +168,10 @@ class Metrics:
     def take_returned(self, action: Action | None) -> None:
         """A take handed out an action, or found none."""
         self.takes.labels("empty" if action is None else "action").inc()
+
+    def mongo_command_sent(self, stage: str, collection: str, command: str) -> None:
+        """A MongoDB command was sent during ``stage``."""
+        self.mongo_commands.labels(stage, collection, command).inc()
 
 
 def get_metrics() -> Metrics:

@@ -31,6 +31,10 @@ from flyte.metrics import get_metrics
 from flyte.pack import Pack
 from flyte.queue import WorkQueue
 from flyte.store import Stores
+from flyte.store.monitoring import ACCEPT
+from flyte.store.monitoring import RESULT
+from flyte.store.monitoring import TAKE
+from flyte.store.monitoring import counting_stage
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +94,7 @@ class PackRuntime:
         With an Idempotency-Key, a repeat answers with the first request's event
         and stores nothing (``flyte/idempotency.py``).
         """
-        with self._metrics.counting_event("event"):
+        with counting_stage(ACCEPT), self._metrics.counting_event("event"):
             now = self._clock()
             pack = self._contact(pack_id, now)
             body = read_body()
@@ -103,10 +107,11 @@ class PackRuntime:
 
     def take(self, pack_id: str, command: str | None) -> Action | None:
         """Hand the pack its oldest waiting action (NEW -> PENDING), or None."""
-        now = self._clock()
-        pack = self._contact(pack_id, now)
-        lease_until = now + timedelta(seconds=self._leases.seconds)
-        action = self._stores.actions.take_next(pack, command, now, lease_until)
+        with counting_stage(TAKE):
+            now = self._clock()
+            pack = self._contact(pack_id, now)
+            lease_until = now + timedelta(seconds=self._leases.seconds)
+            action = self._stores.actions.take_next(pack, command, now, lease_until)
         self._metrics.take_returned(action)
         return action
 
@@ -117,7 +122,7 @@ class PackRuntime:
         retried request finds the event it stored before instead of storing a
         second one, while the result of a later hand-out gets an id of its own.
         """
-        with self._metrics.counting_event("result"):
+        with counting_stage(RESULT), self._metrics.counting_event("result"):
             return self._post_result(pack_id, action_id, read_body)
 
     def _post_result(

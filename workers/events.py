@@ -12,6 +12,8 @@ from flyte.engine import FlowEngine
 from flyte.errors import FlyteError
 from flyte.errors import ResultNotReady
 from flyte.errors import Retryable
+from flyte.store.monitoring import EVALUATE
+from flyte.store.monitoring import counting_stage
 from workers.context import WorkerContext
 from workers.messages import HANDLE_EVENT
 
@@ -70,7 +72,8 @@ def declare_event_actor(
 
     def handle_event(event_id: str) -> None:
         """Match the event against flows and create its actions."""
-        process_when_ready(context.engine, event_id)
+        with counting_stage(EVALUATE):
+            process_when_ready(context.engine, event_id)
 
     declare = dramatiq.actor(
         actor_name=HANDLE_EVENT.actor_name,

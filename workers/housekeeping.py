@@ -7,6 +7,8 @@ from collections.abc import Callable
 import dramatiq
 
 from flyte.housekeeping import Housekeeper
+from flyte.store.monitoring import HOUSEKEEPING
+from flyte.store.monitoring import counting_stage
 from workers.context import WorkerContext
 from workers.messages import DELETE_DEAD_PACKS
 from workers.messages import EXPIRE_LEASES
@@ -37,7 +39,8 @@ def _declare_job(
     run: Callable[[Housekeeper], object],
 ) -> dramatiq.Actor[[], None]:
     def job() -> None:
-        run(context.housekeeper)
+        with counting_stage(HOUSEKEEPING):
+            run(context.housekeeper)
 
     # A missed run is harmless: the scheduler sends the next one soon.
     declare = dramatiq.actor(

@@ -9,6 +9,12 @@ in a temporary directory and measures, over HTTP like real packs:
   (c) per-event engine time with 10,000 non-matching flows stored vs 10;
   (d) take latency with 100,000 NEW actions queued for other packs vs none.
 
+(a) and (b) also print where each event's cost goes: CPU milliseconds per event
+of each process role and of all flyte dev processes together (the load generator
+apart), and MongoDB commands per event by stage and by stage, collection and
+command, the difference of ``flyte_mongo_commands_total`` scraped from
+``GET /metrics`` before and after the run.
+
 Run: ``.venv/bin/python bench/e2e/bench_e2e.py`` (about three minutes).
 """
 
@@ -31,7 +37,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psutil
+import psutil  # type: ignore[import-untyped]
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import MongoClient
 
 from flyte.action import Action
@@ -49,7 +56,7 @@ from flyte.store import ensure_indexes
 from flyte.store import open_stores
 from templates import TemplateEngine
 
-FLOW = {
+FLOW: dict[str, Any] = {
     "name": "bench",
     "steps": [
         {
@@ -323,7 +330,7 @@ def measure_take_scaling(port: int, mongo_port: int, takes: int) -> dict[str, fl
 
 def cpu_seconds(dev: subprocess.Popen[bytes]) -> dict[str, float]:
     """CPU seconds used so far by each process of ``flyte dev``, and by this one."""
-    usage: dict[str, float] = {}
+    usage: dict[str, float] = dict.fromkeys([*(r for r, _ in ROLES), "other"], 0.0)
     for process in [
         psutil.Process(dev.pid),
         *psutil.Process(dev.pid).children(recursive=True),
@@ -336,7 +343,7 @@ def cpu_seconds(dev: subprocess.Popen[bytes]) -> dict[str, float]:
         role = next((r for r, mark in ROLES if mark in name), "other")
         usage[role] = usage.get(role, 0.0) + times.user + times.system
     own = psutil.Process().cpu_times()
-    usage["load generator (this script)"] = own.user + own.system
+    usage[LOAD_GENERATOR] = own.user + own.system
     return usage
 
 
@@ -348,6 +355,56 @@ ROLES = (
     ("worker", "dramatiq"),
     ("scheduler", "workers.scheduler"),
 )
+#: This script's own CPU, listed apart from flyte dev's total.
+LOAD_GENERATOR = "load generator (this script)"
+#: A Mongo command's labels: stage, collection, command.
+CommandKey = tuple[str, str, str]
+
+
+def mongo_commands(port: int) -> dict[CommandKey, float]:
+    """``flyte_mongo_commands_total`` of all flyte dev processes, from /metrics."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    conn.close()
+    return {
+        (
+            sample.labels["stage"],
+            sample.labels["collection"],
+            sample.labels["command"],
+        ): sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "flyte_mongo_commands"
+        for sample in family.samples
+        if sample.name == "flyte_mongo_commands_total"
+    }
+
+
+def cpu_ms_per_event(spent: dict[str, float], events: int) -> dict[str, float]:
+    """CPU milliseconds per event of each role, and of all flyte dev's processes."""
+    per_event = {role: round(s * 1000 / events, 3) for role, s in spent.items()}
+    dev_total = sum(s for role, s in spent.items() if role != LOAD_GENERATOR)
+    per_event["total (flyte dev)"] = round(dev_total * 1000 / events, 3)
+    return per_event
+
+
+def commands_per_event(
+    before: dict[CommandKey, float], after: dict[CommandKey, float], events: int
+) -> dict[str, Any]:
+    """Mongo commands per event by stage, and by stage, collection and command."""
+    sent = {key: n - before.get(key, 0.0) for key, n in after.items()}
+    sent = {key: n for key, n in sent.items() if n}
+    by_stage: dict[str, float] = {}
+    for (stage, _, _), n in sent.items():
+        by_stage[stage] = by_stage.get(stage, 0.0) + n
+    detail = sorted(sent.items(), key=lambda item: -item[1])
+    return {
+        "total": round(sum(sent.values()) / events, 3),
+        "by_stage": {s: round(n / events, 3) for s, n in sorted(by_stage.items())},
+        "by_stage_collection_command": {
+            " ".join(key): round(n / events, 3) for key, n in detail
+        },
+    }
 
 
 def run(step: str, fn: Callable[[], dict[str, Any]], results: dict[str, Any]) -> None:
@@ -356,19 +413,27 @@ def run(step: str, fn: Callable[[], dict[str, Any]], results: dict[str, Any]) ->
     print(json.dumps(results[step], indent=2), flush=True)
 
 
-def with_cpu(
-    dev: subprocess.Popen[bytes], fn: Callable[[], dict[str, Any]]
+def with_costs(
+    dev: subprocess.Popen[bytes], port: int, fn: Callable[[], dict[str, Any]]
 ) -> dict[str, Any]:
-    """Run ``fn`` and add the CPU seconds each process spent meanwhile."""
+    """Run ``fn`` and add what its ``events`` cost: each process's CPU and the
+    Mongo commands sent meanwhile."""
+    commands_before = mongo_commands(port)
     before = cpu_seconds(dev)
     started = time.monotonic()
     result = fn()
     elapsed = time.monotonic() - started
     after = cpu_seconds(dev)
+    commands_after = mongo_commands(port)
+    spent = {role: after[role] - before.get(role, 0.0) for role in after}
+    events = result["events"]
     result["cpu_share_of_one_core"] = {
-        role: round((after[role] - before.get(role, 0.0)) / elapsed, 2)
-        for role in after
+        role: round(s / elapsed, 2) for role, s in spent.items()
     }
+    result["cpu_ms_per_event"] = cpu_ms_per_event(spent, events)
+    result["mongo_commands_per_event"] = commands_per_event(
+        commands_before, commands_after, events
+    )
     return result
 
 
@@ -390,13 +455,13 @@ def measure_all(
         def latency() -> dict[str, Any]:
             return measure_latency(port, 50, 1000)
 
-        run("a_latency_at_50_per_s", lambda: with_cpu(dev, latency), results)
+        run("a_latency_at_50_per_s", lambda: with_costs(dev, port, latency), results)
     if "b" in wanted:
 
         def throughput() -> dict[str, Any]:
             return measure_throughput(port, args.events, posters=8, takers=4)
 
-        run("b_throughput", lambda: with_cpu(dev, throughput), results)
+        run("b_throughput", lambda: with_costs(dev, port, throughput), results)
         rate = measure_insert_rate(mongo_port)
         run("b_raw_insert_one_per_s", lambda: {"rate": rate}, results)
         taken = results["b_throughput"]["end_to_end_events_per_s"]

@@ -16,6 +16,9 @@ from pymongo.errors import ConnectionFailure
 
 from flyte.config import Settings
 from flyte.errors import Unavailable
+from flyte.metrics import Metrics
+from flyte.metrics import get_metrics
+from flyte.store.monitoring import CommandCounter
 
 logger = logging.getLogger(__name__)
 P = ParamSpec("P")
@@ -24,13 +27,19 @@ R = TypeVar("R")
 DUPLICATE_KEY = 11000
 
 
-def connect(settings: Settings) -> Database[dict[str, Any]]:
-    """Open the configured database; the client connects lazily, so call after fork."""
+def connect(
+    settings: Settings, metrics: Metrics | None = None
+) -> Database[dict[str, Any]]:
+    """Open the configured database; the client connects lazily, so call after fork.
+
+    Every command it sends counts in ``metrics`` (by default the process's).
+    """
     client: MongoClient[dict[str, Any]] = MongoClient(
         settings.mongo_uri,
         appname="flyte",
         serverSelectionTimeoutMS=settings.mongo_timeout_ms,
         connectTimeoutMS=settings.mongo_timeout_ms,
+        event_listeners=[CommandCounter(metrics or get_metrics())],
     )
     return client[settings.mongo_database]
 

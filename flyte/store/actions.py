@@ -19,9 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from pymongo import ASCENDING
+from pymongo import InsertOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
-from pymongo.errors import DuplicateKeyError
 from pymongo.errors import PyMongoError
 
 from flyte.action import Action
@@ -39,6 +39,9 @@ from flyte.secrets import KEY_SETTING
 from flyte.secrets import SecretBox
 from flyte.secrets import SecretsUnavailable
 from flyte.store.audit import AuditStore
+from flyte.store.batching import WriteBatcher
+from flyte.store.batching import is_duplicate
+from flyte.store.batching import raise_unexpected
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
 
@@ -90,6 +93,8 @@ class ActionStore:
         secrets: SecretBox | None = None,
     ) -> None:
         self._actions = db["action"]
+        # Concurrent workers' new actions go together.
+        self._inserts = WriteBatcher(self._actions)
         self._secrets = secrets
         self._audit = AuditStore(db) if audit is None else audit
         # Every state change passes through here: the one place to count them.
@@ -98,10 +103,10 @@ class ActionStore:
     @translate_errors
     def insert(self, action: Action) -> bool:
         """Store a new action; False if one with this id exists (a redelivery)."""
-        try:
-            self._actions.insert_one(self._stored(action))
-        except DuplicateKeyError:
+        [error] = self._inserts.write([InsertOne(self._stored(action))])
+        if is_duplicate(error):
             return False
+        raise_unexpected([error])
         self._metrics.action_created(action)
         self._copy_to_audit([action], new=True)
         return True

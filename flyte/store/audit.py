@@ -12,14 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 from pymongo import DESCENDING
+from pymongo import InsertOne
+from pymongo import ReplaceOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError
-from pymongo.errors import DuplicateKeyError
 
 from flyte.action import Action
 from flyte.audit_query import AuditQuery
 from flyte.masking import MASK
-from flyte.store.mongo import only_duplicates
+from flyte.store.batching import WriteBatcher
+from flyte.store.batching import raise_unexpected
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
 
@@ -32,17 +33,16 @@ class AuditStore:
 
     def __init__(self, db: Database[dict[str, Any]]) -> None:
         self._audit = db["audit"]
+        # Concurrent copies (new actions, state changes) go together.
+        self._writes = WriteBatcher(self._audit)
 
     @translate_errors
     def add(self, actions: Sequence[Action]) -> None:
         """Copy new actions; a copy already there (a redelivery) is left alone."""
         if not actions:
             return
-        try:
-            self._audit.insert_many([_document(a) for a in actions], ordered=False)
-        except BulkWriteError as ex:
-            if not only_duplicates(ex):
-                raise
+        # A duplicate is a copy already there: not an error.
+        raise_unexpected(self._writes.write([InsertOne(_document(a)) for a in actions]))
 
     @translate_errors
     def update(self, action: Action) -> None:
@@ -56,13 +56,10 @@ class AuditStore:
             if kept is not None:
                 doc.update({name: kept[name] for name in _RENDERED if name in kept})
         older = {"_id": action.id, "revision": {"$lt": doc["revision"]}}
-        if self._audit.replace_one(older, doc).matched_count:
-            return
-        try:
-            # No copy yet (its first write failed), or a newer one is there.
-            self._audit.insert_one(doc)
-        except DuplicateKeyError:
-            pass
+        # No older copy: the upsert inserts one (the first write failed), or
+        # meets a newer copy as a duplicate key, and leaves it alone.
+        replace = ReplaceOne(older, doc, upsert=True)
+        raise_unexpected(self._writes.write([replace]))
 
     @translate_errors
     def find_correlations(self, query: AuditQuery) -> list[str]:

@@ -10,10 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from pymongo import InsertOne
 from pymongo import ReturnDocument
+from pymongo import UpdateOne
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError
-from pymongo.errors import DuplicateKeyError
 
 from flyte.clock import to_millis
 from flyte.clock import utcnow
@@ -21,6 +22,9 @@ from flyte.errors import EventNotFound
 from flyte.event import Event
 from flyte.masking import MASK
 from flyte.outcome import FlowOutcome
+from flyte.store.batching import WriteBatcher
+from flyte.store.batching import is_duplicate
+from flyte.store.batching import raise_unexpected
 from flyte.store.mongo import only_duplicates
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
@@ -60,6 +64,8 @@ class EventStore:
         self, db: Database[dict[str, Any]], clock: Callable[[], datetime] = utcnow
     ) -> None:
         self._events = db["event"]
+        # Concurrent requests' inserts and workers' outcomes go together.
+        self._writes = WriteBatcher(self._events)
         self._clock = clock
         # Which events touched which correlation, for the audit: one scalar
         # document per pair, because nx-27017 cannot index an array field.
@@ -87,10 +93,10 @@ class EventStore:
             doc["actionId"] = action_id
         if replay_of is not None:
             doc["replayOf"] = replay_of
-        try:
-            self._events.insert_one(doc)
-        except DuplicateKeyError:
+        [error] = self._writes.write([InsertOne(doc)])
+        if is_duplicate(error):
             return False
+        raise_unexpected([error])
         return True
 
     @translate_errors
@@ -134,9 +140,8 @@ class EventStore:
             fields[CORRELATION_ID] = correlation_ids[0]
         else:
             self._link_correlations(event_id, correlation_ids)
-        self._events.update_one(
-            {"_id": event_id}, {"$set": fields, "$unset": {"pendingSince": ""}}
-        )
+        update = {"$set": fields, "$unset": {"pendingSince": ""}}
+        raise_unexpected(self._writes.write([UpdateOne({"_id": event_id}, update)]))
 
     @translate_errors
     def note_recovery(

@@ -62,6 +62,7 @@ from flyte.config import Settings
 from flyte.dry_run import DryRun
 from flyte.engine import StepEvaluator
 from flyte.flow import SyntaxCheck
+from flyte.flow_stamp import RedisFlowStamp
 from flyte.health import HealthCheck
 from flyte.health import health_redis_client
 from flyte.health import mongo_check
@@ -159,16 +160,16 @@ def build_app(settings: Settings) -> falcon.App[falcon.Request, falcon.Response]
     checks = {"mongo": mongo_check(db), **broker_health_checks(settings)}
     # The one place the API learns about Dramatiq: it reads the queues it sends to.
     broker = build_broker(settings)
+    # The schedulers' lease and the flow stamp live in Redis whatever the broker.
+    redis_client = health_redis_client(settings.redis_url)
+    stamp = RedisFlowStamp(redis_client, db.name)
     deps = Dependencies(
-        stores=open_stores(db, box_from_settings(settings)),
+        stores=open_stores(db, box_from_settings(settings), flow_stamp=stamp),
         queue=DramatiqQueue(broker),
         health_checks=checks,
         auth=load_auth(settings) if settings.auth_enabled else None,
         queues=build_queue_inspector(broker),
-        # The schedulers' lease lives in Redis whatever the broker.
-        scheduler_leader=functools.partial(
-            read_leader, health_redis_client(settings.redis_url)
-        ),
+        scheduler_leader=functools.partial(read_leader, redis_client),
     )
     return create_app(settings, deps)
 

@@ -16,6 +16,8 @@ from typing import Protocol
 
 from flyte.config import Settings
 from flyte.engine import FlowEngine
+from flyte.flow_stamp import RedisFlowStamp
+from flyte.flow_stamp import stamp_client
 from flyte.housekeeping import Housekeeper
 from flyte.queue import WorkQueue
 from flyte.runtime import Leases
@@ -91,7 +93,9 @@ def _connect(
     db = connect(settings)
     retention = Retention.from_settings(settings)
     ensure_indexes(db, retention)
-    stores = open_stores(db, box_from_settings(settings))
+    # Redis is there whatever the broker (the schedulers lead through it).
+    stamp = RedisFlowStamp(stamp_client(settings.redis_url), db.name)
+    stores = open_stores(db, box_from_settings(settings), flow_stamp=stamp)
     engine = FlowEngine(
         stores,
         build_engine(settings),

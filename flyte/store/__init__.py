@@ -7,6 +7,7 @@ from typing import Any
 
 from pymongo.database import Database
 
+from flyte.flow_stamp import FlowStamp
 from flyte.secrets import SecretBox
 from flyte.store.actions import ActionStore
 from flyte.store.audit import AuditStore
@@ -37,14 +38,20 @@ class Stores:
 
 
 def open_stores(
-    db: Database[dict[str, Any]], secrets: SecretBox | None = None
+    db: Database[dict[str, Any]],
+    secrets: SecretBox | None = None,
+    *,
+    flow_stamp: FlowStamp | None = None,
 ) -> Stores:
-    """Build every store on one database; ``secrets`` encrypts secrets at rest."""
+    """Build every store on one database; ``secrets`` encrypts secrets at rest.
+
+    ``flow_stamp`` lets the flow store cache which flows an event matches.
+    """
     audit = AuditStore(db)
     return Stores(
         db=db,
         packs=PackStore(db),
-        flows=FlowStore(db),
+        flows=FlowStore(db, stamp=flow_stamp),
         actions=ActionStore(db, audit, secrets=secrets),
         events=EventStore(db),
         audit=audit,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -16,11 +18,19 @@ from flyte.clock import utcnow
 from flyte.errors import FlowNotFound
 from flyte.flow import Flow
 from flyte.flow import trigger_key
+from flyte.flow_stamp import FlowStamp
 from flyte.store.mongo import translate_errors
+from flyte.store.trigger_cache import TriggerCache
 
 
 class FlowStore:
-    """Add versions, read the latest or a given version, list and delete flows."""
+    """Add versions, read the latest or a given version, list and delete flows.
+
+    With a ``stamp``, ``find_by_trigger`` answers from a cache that every write
+    here invalidates in every process (see flyte/store/trigger_cache.py), and
+    those writes raise Unavailable when the stamp cannot be renewed. Without
+    one, every lookup reads MongoDB.
+    """
 
     def __init__(
         self,
@@ -28,6 +38,7 @@ class FlowStore:
         *,
         clock: Callable[[], datetime] = utcnow,
         make_id: Callable[[], str] = new_id,
+        stamp: FlowStamp | None = None,
     ) -> None:
         self._latest = db["flow"]
         self._history = db["flowHistory"]
@@ -35,10 +46,23 @@ class FlowStore:
         self._triggers = db["flowTrigger"]
         self._clock = clock
         self._make_id = make_id
+        self._cache = TriggerCache(stamp) if stamp is not None else None
+
+    def _changing(self) -> AbstractContextManager[None]:
+        """Around a write that changes which flows match: invalidate every cache."""
+        return self._cache.changing() if self._cache is not None else nullcontext()
 
     @translate_errors
     def add(self, flow: Flow) -> Flow:
-        """Store ``flow`` as a new latest version; return it with its uuid."""
+        """Store ``flow`` as a new latest version; return it with its uuid.
+
+        Unavailable from renewing the flow stamp may come after the version was
+        stored: adding it again is safe.
+        """
+        with self._changing():
+            return self._add(flow)
+
+    def _add(self, flow: Flow) -> Flow:
         # A paused flow stays paused when a new version is applied (a CI job
         # re-applying its flows must not resume them).
         enabled = self._is_enabled(flow.name)
@@ -56,12 +80,17 @@ class FlowStore:
 
     @translate_errors
     def set_enabled(self, name: str, enabled: bool) -> Flow:
-        """Resume (True) or pause (False) the flow; return its latest version."""
+        """Resume (True) or pause (False) the flow; return its latest version.
+
+        Unavailable from renewing the flow stamp may come after the state was
+        changed: setting it again is safe.
+        """
         state = {"$set": {"disabled": not enabled}}
-        if self._latest.update_one({"_id": name}, state).matched_count == 0:
-            raise FlowNotFound(name)
-        # The engine matches events through the trigger index: it must agree.
-        self._triggers.update_many({"flow": name}, state)
+        with self._changing():
+            if self._latest.update_one({"_id": name}, state).matched_count == 0:
+                raise FlowNotFound(name)
+            # The engine matches events through the trigger index: it must agree.
+            self._triggers.update_many({"flow": name}, state)
         return self.get(name)
 
     def _is_enabled(self, name: str) -> bool:
@@ -93,8 +122,17 @@ class FlowStore:
 
     @translate_errors
     def find_by_trigger(self, pack_name: str, event_name: str) -> list[Flow]:
-        """Latest flows with a trigger step on this (pack, event), by indexed lookup."""
+        """Latest flows with a trigger step on this (pack, event), sorted by name.
+
+        From the cache when the store has a flow stamp and it is unchanged;
+        else by one indexed lookup. A list of the caller's own.
+        """
         key = trigger_key(pack_name, event_name)
+        if self._cache is None:
+            return self._load_triggered(key)
+        return self._cache.flows(key, lambda: self._load_triggered(key))
+
+    def _load_triggered(self, key: str) -> list[Flow]:
         docs = self._triggers.find({"key": key}, {"version": 1, "disabled": 1})
         flows = (
             _flow({**doc["version"], "disabled": doc.get("disabled", False)})
@@ -104,10 +142,15 @@ class FlowStore:
 
     @translate_errors
     def delete(self, name: str) -> None:
-        """Remove the flow; its versions stay so running correlations can finish."""
-        if self._latest.delete_one({"_id": name}).deleted_count == 0:
-            raise FlowNotFound(name)
-        self._triggers.delete_many({"flow": name})
+        """Remove the flow; its versions stay so running correlations can finish.
+
+        Unavailable from renewing the flow stamp may come after the flow was
+        removed: deleting it again then answers FlowNotFound.
+        """
+        with self._changing():
+            if self._latest.delete_one({"_id": name}).deleted_count == 0:
+                raise FlowNotFound(name)
+            self._triggers.delete_many({"flow": name})
 
     def _index_triggers(self, flow: Flow, document: dict[str, Any]) -> None:
         """Index the latest version under each of its trigger keys, and only those.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import replace
@@ -160,20 +161,43 @@ class ActionStore:
                 .skip(skip)
                 .limit(TAKE_BATCH)
             )
-            for doc in docs:
-                taken = self._take(self._action(doc), pack, now, lease_until)
-                if taken is not None:
-                    return taken
+            taken = self._take_one_of(docs, pack, now, lease_until)
+            if taken is not None:
+                return taken
             if len(docs) < TAKE_BATCH:
                 return None
             skip += TAKE_BATCH
 
+    def _take_one_of(
+        self,
+        docs: list[dict[str, Any]],
+        pack: Pack,
+        now: datetime,
+        lease_until: datetime,
+    ) -> Action | None:
+        """The oldest candidate the pack may take; after a lost race, any of them.
+
+        Takers that read the same candidates together all try the oldest. Were
+        the losers to race again for the next oldest, each loss would cost a
+        write; picking at random, they mostly win their second try.
+        """
+        remaining = list(docs)
+        lost_a_race = False
+        while remaining:
+            index = random.randrange(len(remaining)) if lost_a_race else 0
+            candidate = self._action(remaining.pop(index))
+            if not labels_satisfy(pack.labels, candidate.pack_labels):
+                continue
+            taken = self._take(candidate, pack, now, lease_until)
+            if taken is not None:
+                return taken
+            lost_a_race = True
+        return None
+
     def _take(
         self, candidate: Action, pack: Pack, now: datetime, lease_until: datetime
     ) -> Action | None:
-        """NEW -> PENDING if the pack has the labels and nobody took it first."""
-        if not labels_satisfy(pack.labels, candidate.pack_labels):
-            return None
+        """NEW -> PENDING if nobody took it first."""
         return self._move(
             candidate,
             candidate.moved_to(

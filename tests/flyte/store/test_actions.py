@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -109,6 +110,34 @@ def test_take_needs_the_actions_labels_on_the_pack(stores: Stores) -> None:
     assert take(stores, shell(env="prod")).id == "any"
     assert take(stores, shell(env="prod")) is None
     assert take(stores, shell(env="staging", x="y")).id == "staging"
+
+
+def test_a_skipped_labelled_action_leaves_the_order_of_the_rest(
+    stores: Stores,
+) -> None:
+    stores.actions.insert(make_action("staging", env="staging"))
+    for n in range(4):
+        stores.actions.insert(make_action(f"a{n}", created=T0 + timedelta(seconds=n)))
+    taken = [take(stores, shell(env="prod")) for _ in range(4)]
+    assert [a.id for a in taken if a is not None] == ["a0", "a1", "a2", "a3"]
+
+
+def test_concurrent_takers_each_get_a_different_action(stores: Stores) -> None:
+    count = 24
+    for n in range(count):
+        stores.actions.insert(make_action(f"a{n}", created=T0 + timedelta(seconds=n)))
+    taken: list[str] = []
+
+    def taker() -> None:
+        while (action := take(stores, shell())) is not None:
+            taken.append(action.id)
+
+    threads = [threading.Thread(target=taker) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(taken) == sorted(f"a{n}" for n in range(count))
 
 
 def test_names_with_separators_never_match_another_queue(stores: Stores) -> None:

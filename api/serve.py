@@ -35,6 +35,10 @@ def serve(app: Any, settings: Settings) -> None:
             server.stop()
         return
     logger.info("Flyte API listening on http://%s:%d", *_host_port(settings))
+    # Waitress warns each time a request waits for a free thread: under load
+    # that is every request, expected, and a log line's CPU each. The wait
+    # shows in /metrics (flyte_http_request_duration_seconds) instead.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     waitress.serve(
         honour_trusted_proxies(app, settings.trusted_proxies),
         host=settings.bind,

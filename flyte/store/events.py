@@ -22,6 +22,7 @@ from flyte.errors import EventNotFound
 from flyte.event import Event
 from flyte.masking import MASK
 from flyte.outcome import FlowOutcome
+from flyte.store.batching import ReadBatcher
 from flyte.store.batching import WriteBatcher
 from flyte.store.batching import is_duplicate
 from flyte.store.batching import raise_unexpected
@@ -64,8 +65,10 @@ class EventStore:
         self, db: Database[dict[str, Any]], clock: Callable[[], datetime] = utcnow
     ) -> None:
         self._events = db["event"]
-        # Concurrent requests' inserts and workers' outcomes go together.
+        # Concurrent requests' inserts, and workers' reads and outcomes, go
+        # together.
         self._writes = WriteBatcher(self._events)
+        self._reads = ReadBatcher(self._events)
         self._clock = clock
         # Which events touched which correlation, for the audit: one scalar
         # document per pair, because nx-27017 cannot index an array field.
@@ -102,7 +105,7 @@ class EventStore:
     @translate_errors
     def get(self, event_id: str) -> EventRecord:
         """The stored event, or raise EventNotFound."""
-        doc = self._events.find_one({"_id": event_id})
+        doc = self._reads.find(event_id)
         if doc is None:
             raise EventNotFound(event_id)
         return _record(doc)

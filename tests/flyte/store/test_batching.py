@@ -19,6 +19,7 @@ from pymongo.monitoring import CommandStartedEvent
 
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
+from flyte.store.batching import ReadBatcher
 from flyte.store.batching import WriteBatcher
 from flyte.store.batching import is_duplicate
 from flyte.store.batching import raise_unexpected
@@ -28,14 +29,17 @@ WRITES_PER_THREAD = 25
 
 
 class InsertCounter(CommandListener):
-    """Counts the insert commands a client sends."""
+    """Counts the insert and find commands a client sends."""
 
     def __init__(self) -> None:
         self.inserts = 0
+        self.finds = 0
 
     def started(self, event: CommandStartedEvent) -> None:
         if event.command_name == "insert":
             self.inserts += 1
+        elif event.command_name == "find":
+            self.finds += 1
 
     def succeeded(self, event: Any) -> None:
         pass
@@ -155,3 +159,23 @@ def test_a_failed_send_reaches_every_waiting_caller() -> None:
     run_threads(writer, 4)
     client.close()
     assert len(failures) == 4
+
+
+def test_concurrent_lookups_each_get_their_own_document_in_fewer_finds(
+    counted: tuple[Database[dict[str, Any]], InsertCounter],
+) -> None:
+    db, counter = counted
+    db["batched"].insert_many([{"_id": f"d{n}", "n": n} for n in range(THREADS)])
+    reader = ReadBatcher(db["batched"])
+    found: dict[int, list[Any]] = {}
+
+    def lookup(n: int) -> None:
+        found[n] = [reader.find(f"d{n}") for _ in range(WRITES_PER_THREAD)]
+        found[n].append(reader.find(f"missing-{n}"))
+
+    before = counter.finds
+    run_threads(lookup)
+    for n, docs in found.items():
+        assert docs[:-1] == [{"_id": f"d{n}", "n": n}] * WRITES_PER_THREAD
+        assert docs[-1] is None
+    assert counter.finds - before < THREADS * (WRITES_PER_THREAD + 1)

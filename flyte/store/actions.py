@@ -15,6 +15,7 @@ import logging
 import random
 from collections.abc import Mapping
 from collections.abc import Sequence
+from dataclasses import dataclass
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -45,11 +46,25 @@ from flyte.store.batching import is_duplicate
 from flyte.store.batching import raise_unexpected
 from flyte.store.mongo import translate_errors
 from flyte.store.retention import STORED_AT
+from flyte.store.take_candidates import TakeCandidates
 
 logger = logging.getLogger(__name__)
 
-#: How many queued actions a take reads from the server at a time.
+#: How many queued actions a take reads from the server at a time, when the
+#: shared candidates hold none the pack may take.
 TAKE_BATCH = 5
+#: How many of a queue's oldest actions one read buffers for this process's takes.
+CANDIDATES = 16
+
+
+@dataclass(frozen=True)
+class Queue:
+    """Where a take looks: the indexed queue field, and the prefix of its keys."""
+
+    field: str
+    prefix: str
+
+
 #: The field holding a secret action's encrypted fields.
 SEALED = "sealed"
 #: The fields of a secret action kept encrypted (rendered, so may hold a secret).
@@ -98,6 +113,7 @@ class ActionStore:
         self._inserts = WriteBatcher(self._actions)
         self._secrets = secrets
         self._audit = AuditStore(db) if audit is None else audit
+        self._candidates = TakeCandidates()
         # Every state change passes through here: the one place to count them.
         self._metrics = metrics or get_metrics()
 
@@ -151,16 +167,43 @@ class ActionStore:
         """
         field = "queueCommand" if command else "queuePack"
         prefix = queue_prefixes(pack.name, command or "")[field]
+        queue = Queue(field, prefix)
+
+        def fits(doc: dict[str, Any]) -> bool:
+            return labels_satisfy(pack.labels, self._action(doc).pack_labels)
+
+        while True:
+            claim = self._candidates.claim(
+                f"{field}:{prefix}", fits, lambda: self._waiting(queue, 0, CANDIDATES)
+            )
+            if claim.doc is None:
+                break
+            try:
+                taken = self._take(self._action(claim.doc), pack, now, lease_until)
+            finally:
+                self._candidates.release(claim.doc["_id"])
+            if taken is not None:
+                return taken
+        if not claim.others_left:
+            return None
+        # Some are waiting, but none this pack may take (labels): look further
+        # along the queue, page by page.
+        return self._take_by_paging(queue, pack, now, lease_until)
+
+    def _waiting(self, queue: Queue, skip: int, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` waiting actions of the queue, oldest first."""
         # "|" opens the order part of the key and "}" is the next character.
-        waiting = {field: {"$gte": prefix + "|", "$lt": prefix + "}"}}
+        waiting = {queue.field: {"$gte": queue.prefix + "|", "$lt": queue.prefix + "}"}}
+        cursor = self._actions.find(waiting).sort(queue.field, ASCENDING)
+        return list(cursor.skip(skip).limit(limit))
+
+    def _take_by_paging(
+        self, queue: Queue, pack: Pack, now: datetime, lease_until: datetime
+    ) -> Action | None:
+        """The oldest action of the queue the pack may take, read page by page."""
         skip = 0
         while True:
-            docs = list(
-                self._actions.find(waiting)
-                .sort(field, ASCENDING)
-                .skip(skip)
-                .limit(TAKE_BATCH)
-            )
+            docs = self._waiting(queue, skip, TAKE_BATCH)
             taken = self._take_one_of(docs, pack, now, lease_until)
             if taken is not None:
                 return taken

@@ -20,6 +20,8 @@ from flyte.health import health_redis_client
 from flyte.health import noted
 from flyte.health import redis_check
 from flyte.health import within
+from workers.doorbell import Doorbell
+from workers.doorbell import DoorbellRedisBroker
 from workers.stored_messages import DeadLetterDetails
 
 REDIS_CONNECT_TIMEOUT_SECONDS = 2
@@ -50,15 +52,17 @@ def build_broker(settings: Settings) -> dramatiq.Broker:
 def build_redis_broker(url: str) -> RedisBroker:
     """A Redis broker on ``url``, failing fast when Redis is down.
 
-    Its dead letters keep why they died, for the console's Queues page.
+    Its dead letters keep why they died, for the console's Queues page, and its
+    idle consumers wake when a message is queued (workers/doorbell.py).
     """
     # RedisBroker.__init__ has no annotations in dramatiq.
-    broker = RedisBroker(  # type: ignore[no-untyped-call]
+    broker = DoorbellRedisBroker(  # type: ignore[no-untyped-call]
         url=url,
         socket_connect_timeout=REDIS_CONNECT_TIMEOUT_SECONDS,
         socket_timeout=REDIS_TIMEOUT_SECONDS,
     )
     broker.add_middleware(DeadLetterDetails())
+    broker.add_middleware(Doorbell())
     return broker
 
 

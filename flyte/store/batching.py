@@ -58,14 +58,22 @@ class _Submission(Generic[Request, Result]):
     done: bool = False
     results: list[Result] = field(default_factory=list)
     failure: BaseException | None = None
+    #: Set when the requests are done, or when this caller is to send next.
+    wake: threading.Event = field(default_factory=threading.Event)
 
 
 class GroupSender(ABC, Generic[Request, Result]):
-    """Send the concurrent requests of many threads together, one batch at a time."""
+    """Send the concurrent requests of many threads together, one batch at a time.
+
+    One caller at a time sends; the others wait, each on its own event (not a
+    shared condition, which would wake them all after every batch). The sender
+    wakes the callers of its batch, then hands over to the oldest one still
+    waiting, if any.
+    """
 
     def __init__(self, max_batch: int = MAX_BATCH) -> None:
         self._max_batch = max_batch
-        self._ready = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Submission[Request, Result]] = []
         self._sending = False
 
@@ -75,25 +83,45 @@ class GroupSender(ABC, Generic[Request, Result]):
         A failure of the whole command (a lost connection, say) is raised.
         """
         submission: _Submission[Request, Result] = _Submission(requests)
-        with self._ready:
+        with self._lock:
             self._queue.append(submission)
-        while True:
-            with self._ready:
-                while self._sending and not submission.done:
-                    self._ready.wait()
-                if submission.done:
-                    break
-                self._sending = True
+            waits = self._sending
+            self._sending = True
+        if waits:
+            submission.wake.wait()
+        while not submission.done:
+            # This caller sends now: until its own requests have gone.
+            with self._lock:
                 batch = self._take_batch()
             try:
                 self._send_batch(batch)
-            finally:
-                with self._ready:
-                    self._sending = False
-                    self._ready.notify_all()
+            except BaseException:
+                self._withdraw(submission)
+                self._hand_over()
+                raise
+            self._hand_over_once_done(submission)
         if submission.failure is not None:
             raise submission.failure
         return submission.results
+
+    def _withdraw(self, submission: _Submission[Request, Result]) -> None:
+        """Take back requests not sent yet: their caller is leaving with an error."""
+        with self._lock:
+            if submission in self._queue:
+                self._queue.remove(submission)
+
+    def _hand_over_once_done(self, submission: _Submission[Request, Result]) -> None:
+        """Hand over if this caller's own requests have gone; else it sends on."""
+        if submission.done:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        """Let the oldest waiting caller send next, or note that nobody sends."""
+        with self._lock:
+            if self._queue:
+                self._queue[0].wake.set()
+            else:
+                self._sending = False
 
     @abstractmethod
     def _send(self, requests: list[Request]) -> list[Result]:
@@ -122,12 +150,14 @@ class GroupSender(ABC, Generic[Request, Result]):
             for submission in batch:
                 submission.failure = failure
                 submission.done = True
+                submission.wake.set()
             raise
         start = 0
         for submission in batch:
             end = start + len(submission.requests)
             submission.results = results[start:end]
             submission.done = True
+            submission.wake.set()
             start = end
 
 

@@ -66,7 +66,8 @@ def run_threads(target: Any, count: int = THREADS) -> None:
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join()
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads), "a caller hung"
 
 
 def test_a_lone_write_is_sent_at_once(db: Database[dict[str, Any]]) -> None:
@@ -142,12 +143,14 @@ def test_raise_unexpected_ignores_duplicates_only() -> None:
         raise_unexpected([None, {"code": 2, "errmsg": "bad"}])
 
 
-def test_a_failed_send_reaches_every_waiting_caller() -> None:
-    # Nothing listens on this port: every caller's send must fail, none hang.
+@pytest.mark.parametrize("max_batch", [1, 64])
+def test_a_failed_send_reaches_every_waiting_caller(max_batch: int) -> None:
+    # Nothing listens on this port: every caller's send must fail, none hang,
+    # also when a sender fails on a batch that did not hold its own write.
     client: MongoClient[dict[str, Any]] = MongoClient(
         port=free_port(), serverSelectionTimeoutMS=300
     )
-    batcher = WriteBatcher(client["nowhere"]["batched"])
+    batcher = WriteBatcher(client["nowhere"]["batched"], max_batch=max_batch)
     failures: list[BaseException] = []
 
     def writer(n: int) -> None:

@@ -23,8 +23,12 @@ from dramatiq.errors import ConnectionClosed
 
 
 def bell_key(broker: RedisBroker, queue_name: str) -> str:
-    """The Redis list that rings for ``queue_name``."""
-    return f"{broker.namespace}:{queue_name}.bell"
+    """The Redis list that rings for ``queue_name``.
+
+    Named like Dramatiq's own bookkeeping (``__heartbeats__``), so the console,
+    which finds queues by their keys, never mistakes a bell for a queue.
+    """
+    return f"{broker.namespace}:__bells__.{queue_name}"
 
 
 def ring(broker: RedisBroker, queue_name: str) -> None:

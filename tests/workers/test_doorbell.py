@@ -16,6 +16,7 @@ from flyte.devserver.embedded import free_port
 from workers.broker import build_redis_broker
 from workers.doorbell import DoorbellConsumer
 from workers.doorbell import bell_key
+from workers.inspection import RedisQueueInspector
 
 #: Longer than any wake-up should take, so a consumer that only polled would
 #: visibly wait it out.
@@ -74,3 +75,11 @@ def test_a_delayed_message_does_not_ring(broker: RedisBroker) -> None:
     broker.declare_queue(QUEUE)
     broker.enqueue(message("later"), delay=60_000)
     assert broker.client.llen(bell_key(broker, QUEUE)) == 0
+
+
+def test_the_queue_view_never_shows_a_bell_as_a_queue(broker: RedisBroker) -> None:
+    broker.declare_queue(QUEUE)
+    broker.enqueue(message("ring"))
+    names = {depth.name for depth in RedisQueueInspector(broker).depths()}
+    assert QUEUE in names
+    assert names.isdisjoint({f"{QUEUE}.bell", f"__bells__.{QUEUE}"})

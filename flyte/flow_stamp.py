@@ -13,10 +13,9 @@ from contextlib import contextmanager
 from typing import Protocol
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from flyte.errors import Unavailable
+from flyte.fast_redis import fail_fast_client
 
 #: The stamp's key is this prefix and the MongoDB database's name: two
 #: installations sharing one Redis (or the tests' databases) never share a stamp.
@@ -65,13 +64,7 @@ class RedisFlowStamp:
 
 def stamp_client(url: str) -> redis.Redis:
     """A Redis client for the stamp: short timeouts and no retries."""
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=CALL_TIMEOUT_SECONDS,
-        socket_timeout=CALL_TIMEOUT_SECONDS,
-        # redis-py retries a failed command three times with backoff by default.
-        retry=Retry(NoBackoff(), 0),
-    )
+    return fail_fast_client(url, CALL_TIMEOUT_SECONDS)
 
 
 def _new_token() -> str:

@@ -12,8 +12,8 @@ import pymongo
 import redis
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+
+from flyte.fast_redis import fail_fast_client
 
 #: A check returns nothing when healthy and raises when not.
 HealthCheck = Callable[[], None]
@@ -99,14 +99,7 @@ def health_redis_client(
     url: str, timeout: float = CHECK_TIMEOUT_SECONDS
 ) -> redis.Redis:
     """A Redis client for health checks: one try, no wait longer than ``timeout``."""
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=timeout,
-        socket_timeout=timeout,
-        # redis-py retries a refused or timed-out command three times with
-        # backoff by default: 4.4 s to report a refused Redis.
-        retry=Retry(NoBackoff(), 0),
-    )
+    return fail_fast_client(url, timeout)
 
 
 class _Attempt:

@@ -18,11 +18,10 @@ from types import FrameType
 import dramatiq
 import redis
 from apscheduler.schedulers.blocking import BlockingScheduler
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from flyte.clock import utcnow
 from flyte.config import Settings
+from flyte.fast_redis import fail_fast_client
 from flyte.logging import configure_logging
 from workers.broker import build_broker
 from workers.leadership import RENEW_EVERY_SECONDS
@@ -117,12 +116,7 @@ def single_flight(job_id: str, body: Callable[[], object]) -> Callable[[], None]
 
 def lease_client(url: str) -> redis.Redis:
     """The Redis client of the leader's lease: short timeouts, no retries."""
-    return redis.Redis.from_url(
-        url,
-        socket_connect_timeout=LEASE_CALL_TIMEOUT_SECONDS,
-        socket_timeout=LEASE_CALL_TIMEOUT_SECONDS,
-        retry=Retry(NoBackoff(), 0),
-    )
+    return fail_fast_client(url, LEASE_CALL_TIMEOUT_SECONDS)
 
 
 def main() -> None:

@@ -21,13 +21,13 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 from flyte.devserver.embedded import free_port
+from flyte.devserver.launch import launch_dev
 
 FLOW = {
     "name": "coldstart",
@@ -71,21 +71,7 @@ class Api:
 
 def start_dev(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     """A fresh ``flyte dev`` on ``port``, its output in ``data_dir/dev.out``."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
-    }
-    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port), LOGLEVEL="info")
-    flyte = Path(sys.executable).parent / "flyte"
-    command = [str(flyte), "dev", "--mongo-port", str(free_port())]
-    command += ["--redis-port", str(free_port())]
-    with (data_dir / "dev.out").open("wb") as out:
-        return subprocess.Popen(
-            command,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return launch_dev(data_dir, port, extra_env={"LOGLEVEL": "info"})
 
 
 def wait_healthy(port: int, dev: subprocess.Popen[bytes]) -> float:

@@ -40,6 +40,7 @@ from flyte.action import StateChange
 from flyte.clock import new_id
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
+from flyte.devserver.launch import launch_dev
 from flyte.event import Event
 from flyte.event import PackRef
 from flyte.outcome import FlowOutcome
@@ -93,20 +94,9 @@ class Api:
 def start_dev(data_dir: Path) -> tuple[subprocess.Popen[bytes], int, int]:
     """``flyte dev`` on free ports; returns it, the API port and the MongoDB port."""
     port, mongo_port = free_port(), free_port()
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
-    }
-    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port), LOGLEVEL="warning")
-    command = [str(Path(sys.executable).parent / "flyte"), "dev"]
-    command += ["--mongo-port", str(mongo_port), "--redis-port", str(free_port())]
-    with (data_dir / "dev.out").open("wb") as out:
-        dev = subprocess.Popen(
-            command,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    dev = launch_dev(
+        data_dir, port, mongo_port=mongo_port, extra_env={"LOGLEVEL": "warning"}
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -27,7 +27,6 @@ import os
 import signal
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -47,6 +46,7 @@ from flyte.action import StateChange
 from flyte.clock import new_id
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
+from flyte.devserver.launch import launch_dev
 from flyte.engine import FlowEngine
 from flyte.event import Event
 from flyte.event import PackRef
@@ -97,27 +97,13 @@ class Api:
 def start_dev(
     data_dir: Path, port: int, mongo_port: int, redis_port: int
 ) -> subprocess.Popen[bytes]:
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
-    }
-    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port), LOGLEVEL="warning")
-    flyte = Path(sys.executable).parent / "flyte"
-    command = [
-        str(flyte),
-        "dev",
-        "--mongo-port",
-        str(mongo_port),
-        "--redis-port",
-        str(redis_port),
-    ]
-    with (data_dir / "dev.out").open("wb") as out:
-        dev = subprocess.Popen(
-            command,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    dev = launch_dev(
+        data_dir,
+        port,
+        mongo_port=mongo_port,
+        redis_port=redis_port,
+        extra_env={"LOGLEVEL": "warning"},
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

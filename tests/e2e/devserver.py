@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import random
 import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Sequence
@@ -14,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flyte.devserver.embedded import can_listen
-from flyte.devserver.embedded import free_port
+from flyte.devserver.launch import launch_dev
 
 #: The issue's bound on start-up: /health answers 200 within this many seconds.
 HEALTHY_WITHIN = 15.0
@@ -38,21 +36,7 @@ def start_dev(
     data_dir: Path, port: int, *, into_pipe: bool = False, options: Sequence[str] = ()
 ) -> subprocess.Popen[bytes]:
     """``flyte dev [options]`` on ``port``; output in ``data_dir/dev.out`` or a pipe."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in ("FLYTE_MGO_HOST", "REDIS_URL")
-    }
-    env.update(FLYTE_DATA_DIR=str(data_dir), FLYTE_PORT=str(port))
-    flyte = Path(sys.executable).parent / "flyte"
-    command = [str(flyte), "dev", "--mongo-port", str(free_port())]
-    command += ["--redis-port", str(free_port()), *options]
-    with (data_dir / "dev.out").open("wb") as log:
-        return subprocess.Popen(
-            command,
-            env=env,
-            stdout=subprocess.PIPE if into_pipe else log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    return launch_dev(data_dir, port, options=options, into_pipe=into_pipe)
 
 
 def wait_healthy(base: str, dev: subprocess.Popen[bytes]) -> float:

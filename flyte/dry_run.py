@@ -17,6 +17,7 @@ from typing import Any
 from flyte.clock import derived_id
 from flyte.clock import utcnow
 from flyte.engine import Evaluation
+from flyte.engine import StepCall
 from flyte.engine import StepEvaluator
 from flyte.engine import continuation_steps
 from flyte.engine import listens_to
@@ -141,7 +142,7 @@ class DryRun:
         correlation_id = derived_id("correlation", event.id, flow.uuid or flow.name)
         chosen = {step.id for step in candidates}
         reports = tuple(
-            self._report(flow, step, event, parent, correlation_id)
+            self._report(StepCall(flow, step, event, parent, correlation_id))
             if step.id in chosen
             else StepReport(
                 step.id, StepStatus.SKIPPED, _not_a_candidate(step, event, answers)
@@ -150,17 +151,10 @@ class DryRun:
         )
         return DryRunResult(flow, kind, reports)
 
-    def _report(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent: dict[str, str],
-        correlation_id: str,
-    ) -> StepReport:
-        verdict = self._evaluator.evaluate(flow, step, event, parent, correlation_id)
+    def _report(self, call: StepCall) -> StepReport:
+        verdict = self._evaluator.evaluate(call)
         return StepReport(
-            step.id,
+            call.step.id,
             verdict.status,
             verdict.reason,
             verdict.context,

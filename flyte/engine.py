@@ -90,6 +90,18 @@ class Evaluation:
         return tuple(undefined_warning(name) for name in self.undefined)
 
 
+@dataclass(frozen=True)
+class StepCall:
+    """One step to evaluate for one event, in one correlation."""
+
+    flow: Flow
+    step: Step
+    event: Event
+    #: The context the step starts from: its parent action's, or empty.
+    parent_context: Mapping[str, str]
+    correlation_id: str
+
+
 class StepEvaluator:
     """Evaluate a step against an event, storing nothing (engine and dry run)."""
 
@@ -106,45 +118,27 @@ class StepEvaluator:
         self._functions = functions
         self._render_attempts = max(render_attempts, 1)
 
-    def evaluate(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-    ) -> Evaluation:
+    def evaluate(self, call: StepCall) -> Evaluation:
         """Context, event labels, criteria, then command, in upstream's order."""
         with tracking_undefined() as undefined:
-            built = self._build_with_retries(
-                flow, step, event, parent_context, correlation_id
-            )
+            built = self._build_with_retries(call)
         names = undefined.names()
         if isinstance(built, TemplateError):
             return Evaluation(StepStatus.ERROR, str(built), undefined=names)
         context = built.context
-        if names and (flow.strict or step.strict):
+        if names and (call.flow.strict or call.step.strict):
             reason = strict_error(names)
             return Evaluation(StepStatus.ERROR, reason, None, context, names)
         if isinstance(built, Skip):
             return Evaluation(StepStatus.SKIPPED, built.reason, None, context, names)
         return Evaluation(StepStatus.FIRED, "", built, context, names)
 
-    def _build_with_retries(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-    ) -> Action | Skip | TemplateError:
+    def _build_with_retries(self, call: StepCall) -> Action | Skip | TemplateError:
         """Build the step's action, rendering again (up to a bound) if out of time."""
         attempt = 1
         while True:
             try:
-                return self.build_action(
-                    flow, step, event, parent_context, correlation_id
-                )
+                return self.build_action(call)
             except TemplateDeadlineError as ex:
                 if attempt >= self._render_attempts:
                     return ex
@@ -152,24 +146,19 @@ class StepEvaluator:
                 logger.info(
                     "event=%s correlation=%s step=%s: render ran out of time,"
                     " trying again (%d of %d)",
-                    event.id,
-                    correlation_id,
-                    step.id,
+                    call.event.id,
+                    call.correlation_id,
+                    call.step.id,
                     attempt,
                     self._render_attempts,
                 )
             except TemplateError as ex:
                 return ex
 
-    def build_action(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-    ) -> Action | Skip:
+    def build_action(self, call: StepCall) -> Action | Skip:
         """The action the step calls for, or why it does not fire."""
+        flow, step, event = call.flow, call.step, call.event
+        parent_context = dict(call.parent_context)
         # A secret revealed anywhere in this step's rendering makes its action
         # stored encrypted.
         with tracking_reveals() as revealed:
@@ -190,12 +179,12 @@ class StepEvaluator:
             )
         now = self._clock()
         return Action(
-            id=derived_id("action", correlation_id, step.id),
+            id=derived_id("action", call.correlation_id, step.id),
             name=step.command.name,
             pack_name=step.command.pack_name,
             pack_labels=pack_labels,
             input=input_,
-            correlation_id=correlation_id,
+            correlation_id=call.correlation_id,
             flow_name=flow.name,
             flow_uuid=flow.uuid,
             step_id=step.id,
@@ -290,9 +279,10 @@ class FlowEngine:
         now = self._clock()
         pack = PackRef(step.event.pack_name, step.event.pack_name)
         event = Event(WARM_UP_ID, step.event.name, pack, now, now, {})
+        call = StepCall(flow, step, event, {}, WARM_UP_ID)
         with tracking_undefined():
             try:
-                self._evaluator.build_action(flow, step, event, {}, WARM_UP_ID)
+                self._evaluator.build_action(call)
             except TemplateError:
                 pass  # an empty payload need not satisfy the templates
 
@@ -316,7 +306,8 @@ class FlowEngine:
                 reason=FLOW_DISABLED,
             )
         steps = tuple(
-            self._evaluate(flow, s, event, {}, correlation_id) for s in candidates
+            self._evaluate(StepCall(flow, s, event, {}, correlation_id))
+            for s in candidates
         )
         return FlowOutcome(
             flow.name, flow.uuid, correlation_id, OutcomeKind.STARTED, steps
@@ -360,11 +351,7 @@ class FlowEngine:
         candidates = continuation_steps(flow, event, finished, fired_by)
         steps = tuple(
             self._evaluate(
-                flow,
-                s,
-                event,
-                dict(action.context),
-                action.correlation_id,
+                StepCall(flow, s, event, action.context, action.correlation_id),
                 secret_context=action.secret,
             )
             for s in candidates
@@ -373,40 +360,20 @@ class FlowEngine:
             flow.name, flow.uuid, action.correlation_id, OutcomeKind.CONTINUED, steps
         )
 
-    def _evaluate(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-        *,
-        secret_context: bool = False,
-    ) -> StepOutcome:
+    def _evaluate(self, call: StepCall, *, secret_context: bool = False) -> StepOutcome:
         """Evaluate one step, and count how it went."""
-        outcome = self._outcome(
-            flow, step, event, parent_context, correlation_id, secret_context
-        )
+        outcome = self._outcome(call, secret_context)
         self._metrics.step_evaluated(_STEP_OUTCOMES[outcome.status])
         return outcome
 
-    def _outcome(
-        self,
-        flow: Flow,
-        step: Step,
-        event: Event,
-        parent_context: dict[str, str],
-        correlation_id: str,
-        secret_context: bool,
-    ) -> StepOutcome:
+    def _outcome(self, call: StepCall, secret_context: bool) -> StepOutcome:
         """Evaluate the step, and store its action when it fires.
 
         ``secret_context``: the parent context holds a secret revealed by an
         earlier step (maybe in another process), so the new action is secret too.
         """
-        verdict = self._evaluator.evaluate(
-            flow, step, event, parent_context, correlation_id
-        )
+        verdict = self._evaluator.evaluate(call)
+        step = call.step
         if verdict.action is None:
             return StepOutcome(
                 step.id, verdict.status, verdict.reason, None, verdict.warnings

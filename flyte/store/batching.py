@@ -88,7 +88,7 @@ class GroupSender(ABC, Generic[Request, Result]):
             waits = self._sending
             self._sending = True
         if waits:
-            submission.wake.wait()
+            self._wait(submission)
         while not submission.done:
             # This caller sends now: until its own requests have gone.
             with self._lock:
@@ -103,6 +103,21 @@ class GroupSender(ABC, Generic[Request, Result]):
         if submission.failure is not None:
             raise submission.failure
         return submission.results
+
+    def _wait(self, submission: _Submission[Request, Result]) -> None:
+        """Wait until done or handed over; an exception raised meanwhile leaves."""
+        try:
+            submission.wake.wait()
+        except BaseException:
+            # Raised into this thread from outside (a worker's time limit): take
+            # the requests back, and pass on a turn to send if one came.
+            with self._lock:
+                if submission in self._queue:
+                    self._queue.remove(submission)
+                handed_over = submission.wake.is_set() and not submission.done
+            if handed_over:
+                self._hand_over()
+            raise
 
     def _withdraw(self, submission: _Submission[Request, Result]) -> None:
         """Take back requests not sent yet: their caller is leaving with an error."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +21,7 @@ from pymongo.monitoring import CommandStartedEvent
 
 from flyte.config import Settings
 from flyte.devserver.embedded import free_port
+from flyte.store.batching import GroupSender
 from flyte.store.batching import ReadBatcher
 from flyte.store.batching import WriteBatcher
 from flyte.store.batching import is_duplicate
@@ -182,3 +185,47 @@ def test_concurrent_lookups_each_get_their_own_document_in_fewer_finds(
         assert docs[:-1] == [{"_id": f"d{n}", "n": n}] * WRITES_PER_THREAD
         assert docs[-1] is None
     assert counter.finds - before < THREADS * (WRITES_PER_THREAD + 1)
+
+
+class SlowEcho(GroupSender[int, int]):
+    """Answers each request with itself, slowly, so that others queue behind."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sending = threading.Event()
+
+    def _send(self, requests: list[int]) -> list[int]:
+        self.sending.set()
+        time.sleep(0.3)
+        return list(requests)
+
+
+def test_a_waiting_caller_interrupted_from_outside_leaves_no_one_stuck() -> None:
+    # A worker's time limit raises an exception inside the thread that waits.
+    sender = SlowEcho()
+    results: dict[str, Any] = {}
+
+    def call(name: str, value: int) -> None:
+        try:
+            results[name] = sender.submit([value])
+        except TimeoutError as ex:
+            results[name] = ex
+
+    first = threading.Thread(target=call, args=("first", 1))
+    first.start()
+    sender.sending.wait(5)
+    waiting = threading.Thread(target=call, args=("interrupted", 2))
+    waiting.start()
+    time.sleep(0.05)
+    ident = ctypes.c_ulong(waiting.ident or 0)
+    ctypes.pythonapi.PyThreadState_SetAsyncExc(ident, ctypes.py_object(TimeoutError))
+    waiting.join(5)
+    first.join(5)
+    # Another caller after them is served: nobody holds the turn to send.
+    late = threading.Thread(target=call, args=("late", 3))
+    late.start()
+    late.join(5)
+    assert not late.is_alive()
+    assert results["first"] == [1]
+    assert isinstance(results["interrupted"], TimeoutError)
+    assert results["late"] == [3]

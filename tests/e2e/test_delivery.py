@@ -10,6 +10,7 @@ action.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -121,23 +122,32 @@ def test_killing_workers_mid_stream_loses_and_duplicates_nothing(
     )
     runtime = PackRuntime(stores, DramatiqQueue(broker), LEASES)
     workers.start()
+    accepted: list[str] = []
+
+    def post_stream() -> None:
+        for n in range(1000):
+            body = {"event": "Msg", "payload": {"n": n}}
+            accepted.append(runtime.post_event("Slack", lambda b=body: b).id)
+
+    # Posted from a thread, so the kill lands while events still arrive: the
+    # workers keep up with a stream posted first and then waited on.
+    poster = threading.Thread(target=post_stream)
     try:
         # Given 1,000 events in flight
-        accepted = [
-            runtime.post_event(
-                "Slack", lambda n=n: {"event": "Msg", "payload": {"n": n}}
-            ).id
-            for n in range(1000)
-        ]
+        poster.start()
         while processed(stores) < 100:
             time.sleep(0.05)
         # When every worker process is killed without warning, then restarted
         workers.kill()
         assert processed(stores) < 1000, "too late: the workers had finished"
+        poster.join()
+        assert len(accepted) == 1000
         workers.start()
         # Then, once recovery has run, each event made exactly its one action
         settle(stores, broker, len(accepted))
     finally:
+        if poster.is_alive():
+            poster.join()
         workers.stop()
         broker.close()
     assert_exactly_one_action_per_event(stores, accepted)

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import falcon
@@ -40,6 +41,7 @@ from flyte.templating import build_engine
 from flyte.templating import template_functions
 from tests.deadletters import DeadLetterLab
 from tests.oidc import Issuer
+from tests.outages import own_redis
 from tests.rabbitmq import session_vhost
 from tests.servers import start_mongo
 from tests.servers import start_redis
@@ -127,6 +129,22 @@ def broker_url(request: pytest.FixtureRequest, session_settings: Settings) -> st
         return session_settings.redis_url
     url: str = request.getfixturevalue("rabbitmq_url")
     return url
+
+
+@pytest.fixture
+def killable_redis_url(
+    broker_url: str, session_settings: Settings, tmp_path: Path
+) -> Iterator[str]:
+    """REDIS_URL for tests that SIGKILL workers: a Redis of the test's own when
+    Redis is the broker, because the killed workers' fetched messages stay there
+    until Dramatiq's heartbeat expires (60 s), and a later test waiting for the
+    session's queues to drain would wait on them too. Else the session's Redis.
+    """
+    if broker_url != session_settings.redis_url:
+        yield session_settings.redis_url
+        return
+    with own_redis(tmp_path / "own-redis") as server:
+        yield server.url
 
 
 @pytest.fixture

@@ -111,35 +111,20 @@ def own_redis(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     yield tmp_path / "redis-data", free_port()
 
 
-@pytest.fixture
-def isolated_redis_url(own_redis: tuple[Path, int], tmp_path: Path) -> Iterator[str]:
-    """The URL of a Redis of the test's own, stopped after it."""
-    from flyte.devserver.embedded import redis_command
-
-    data_dir, port = own_redis
-    redis = Server("redis", redis_command(data_dir, port), port, tmp_path / "r0.log")
-    yield f"redis://127.0.0.1:{port}/0"
-    redis.stop()
-
-
 @pytest.mark.slow
 def test_killing_workers_mid_stream_loses_and_duplicates_nothing(
     settings: Settings,
     stores: Stores,
     broker_url: str,
     tmp_path: Path,
-    isolated_redis_url: str,
+    killable_redis_url: str,
 ) -> None:
-    redis_url = settings.redis_url
     if broker_url == settings.redis_url:
-        # The killed workers' fetched messages stay in their Redis until
-        # Dramatiq's heartbeat expires (60 s): on the session's Redis, a later
-        # test waiting for its queue to drain would wait on them too.
-        redis_url = broker_url = isolated_redis_url
+        broker_url = killable_redis_url
     prepare(stores)
     broker = build_broker(replace(settings, broker_url=broker_url))
     workers = WorkerProcesses(
-        worker_env(settings, redis_url, broker_url), tmp_path / "w.log"
+        worker_env(settings, killable_redis_url, broker_url), tmp_path / "w.log"
     )
     runtime = PackRuntime(stores, DramatiqQueue(broker), LEASES)
     workers.start()

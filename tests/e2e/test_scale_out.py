@@ -136,11 +136,11 @@ class Load:
     stop_taking: threading.Event = field(default_factory=threading.Event)
 
 
-def cluster_env(settings: Settings, broker_url: str) -> dict[str, str]:
+def cluster_env(settings: Settings, broker_url: str, redis_url: str) -> dict[str, str]:
     env = {
         **os.environ,
         "FLYTE_MGO_HOST": with_database(settings.mongo_uri, settings.mongo_database),
-        "REDIS_URL": settings.redis_url,
+        "REDIS_URL": redis_url,
         "FLYTE_BIND": "127.0.0.1",
         "LOGLEVEL": "info",
         # Repair quickly, so a lost message is re-queued within seconds (but not
@@ -155,8 +155,11 @@ def cluster_env(settings: Settings, broker_url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def cluster(settings: Settings, broker_url: str, tmp_path: Path) -> Iterator[Cluster]:
-    env = cluster_env(settings, broker_url)
+def cluster(
+    settings: Settings, broker_url: str, killable_redis_url: str, tmp_path: Path
+) -> Iterator[Cluster]:
+    # A worker is killed: with Redis as the broker, on a Redis of this test's own.
+    env = cluster_env(settings, broker_url, killable_redis_url)
     ports = [free_port(), free_port()]
     webs = [
         Process(

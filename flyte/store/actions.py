@@ -53,8 +53,6 @@ logger = logging.getLogger(__name__)
 #: How many queued actions a take reads from the server at a time, when the
 #: shared candidates hold none the pack may take.
 TAKE_BATCH = 5
-#: How many of a queue's oldest actions one read buffers for this process's takes.
-CANDIDATES = 16
 
 
 @dataclass(frozen=True)
@@ -172,16 +170,17 @@ class ActionStore:
         def fits(doc: dict[str, Any]) -> bool:
             return labels_satisfy(pack.labels, self._action(doc).pack_labels)
 
+        key = f"{field}:{prefix}"
         while True:
             claim = self._candidates.claim(
-                f"{field}:{prefix}", fits, lambda: self._waiting(queue, 0, CANDIDATES)
+                key, fits, lambda limit: self._waiting(queue, 0, limit)
             )
             if claim.doc is None:
                 break
             try:
                 taken = self._take(self._action(claim.doc), pack, now, lease_until)
             finally:
-                self._candidates.release(claim.doc["_id"])
+                self._candidates.release(key, claim.doc["_id"])
             if taken is not None:
                 return taken
         if not claim.others_left:

@@ -19,6 +19,10 @@ from typing import Any
 #: How long a buffer's order is trusted: an action that became waiting since
 #: (a new one, or one whose lease expired) is seen after at most this long.
 MAX_AGE_SECONDS = 0.1
+#: Candidates one read asks for: a lone take as few as before the buffer, more
+#: while others are in flight (two per take, so each has one to lose), up to a cap.
+MIN_READ = 5
+MAX_READ = 16
 
 Document = dict[str, Any]
 
@@ -51,32 +55,35 @@ class TakeCandidates:
         self._clock = clock
         self._lock = threading.Lock()
         self._buffers: dict[str, _Buffer] = {}
-        #: Ids claimed and being tried: a refill read meanwhile leaves them out.
-        self._claimed: set[str] = set()
+        #: Per queue, the ids claimed and being tried: a refill read meanwhile
+        #: leaves them out, and their number sizes the read.
+        self._claimed: dict[str, set[str]] = {}
 
     def claim(
         self,
         queue: str,
         fits: Callable[[Document], bool],
-        read: Callable[[], list[Document]],
+        read: Callable[[int], list[Document]],
     ) -> Claim:
-        """The oldest unclaimed candidate that ``fits``; ``read`` refills the buffer.
+        """The oldest unclaimed candidate that ``fits``; ``read(n)`` refills the buffer.
 
         The buffer is read again when it is empty or older than its maximum age.
         """
         with self._lock:
             buffer = self._buffers.setdefault(queue, _Buffer())
+            claimed = self._claimed.setdefault(queue, set())
             if not buffer.docs or self._clock() - buffer.read_at > self._max_age:
-                buffer.docs = [d for d in read() if d["_id"] not in self._claimed]
+                wanted = min(MAX_READ, max(MIN_READ, 2 * (len(claimed) + 1)))
+                buffer.docs = [d for d in read(wanted) if d["_id"] not in claimed]
                 buffer.read_at = self._clock()
             for index, doc in enumerate(buffer.docs):
                 if fits(doc):
                     del buffer.docs[index]
-                    self._claimed.add(doc["_id"])
+                    claimed.add(doc["_id"])
                     return Claim(doc, others_left=bool(buffer.docs))
             return Claim(None, others_left=bool(buffer.docs))
 
-    def release(self, doc_id: str) -> None:
+    def release(self, queue: str, doc_id: str) -> None:
         """The claimed candidate was tried (taken or lost): forget the claim."""
         with self._lock:
-            self._claimed.discard(doc_id)
+            self._claimed.get(queue, set()).discard(doc_id)

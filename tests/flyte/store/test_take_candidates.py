@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
+from flyte.store.take_candidates import MAX_READ
+from flyte.store.take_candidates import MIN_READ
 from flyte.store.take_candidates import TakeCandidates
 
 Doc = dict[str, Any]
 
 
 class Reads:
-    """A queue's waiting documents, counting how often they are read."""
+    """A queue's waiting documents, counting how often (and how many) are read."""
 
     def __init__(self, *ids: str) -> None:
         self.docs: list[Doc] = [{"_id": i} for i in ids]
         self.count = 0
+        self.limits: list[int] = []
 
-    def __call__(self) -> list[Doc]:
+    def __call__(self, limit: int) -> list[Doc]:
         self.count += 1
-        return list(self.docs)
+        self.limits.append(limit)
+        return self.docs[:limit]
 
 
 class Clock:
@@ -68,7 +72,7 @@ def test_a_claimed_candidate_is_left_out_of_a_new_read_until_released() -> None:
     clock.now = 1.0
     # Still NEW in the database while its take is in flight.
     assert candidates.claim("q", fits_all, reads).doc == {"_id": "b"}
-    candidates.release("a")
+    candidates.release("q", "a")
     clock.now = 2.0
     assert candidates.claim("q", fits_all, reads).doc == {"_id": "a"}
 
@@ -87,3 +91,17 @@ def test_queues_have_buffers_of_their_own() -> None:
     candidates = TakeCandidates(clock=Clock())
     assert candidates.claim("q1", fits_all, Reads("a")).doc == {"_id": "a"}
     assert candidates.claim("q2", fits_all, Reads("x")).doc == {"_id": "x"}
+
+
+def test_a_lone_take_reads_few_and_concurrent_takes_read_more() -> None:
+    clock = Clock()
+    candidates = TakeCandidates(max_age=0.1, clock=clock)
+    reads = Reads(*(f"a{n:02d}" for n in range(40)))
+    candidates.claim("q", fits_all, reads)
+    assert reads.limits == [MIN_READ]
+    # Eight takes in flight (claimed, not released yet): the next read is larger.
+    for _ in range(7):
+        candidates.claim("q", fits_all, reads)
+    clock.now = 1.0
+    candidates.claim("q", fits_all, reads)
+    assert reads.limits[-1] == MAX_READ

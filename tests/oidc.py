@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
 from http.server import ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+from flyte.config import Settings
 
 CLIENT_ID = "example-app"
 
@@ -107,3 +111,20 @@ class Issuer:
                 pass
 
         return Handler
+
+
+def secured_settings(
+    settings: Settings, issuer: Issuer, directory: Path, policy: str
+) -> Settings:
+    """``settings`` with auth on: ``issuer`` verifies tokens, ``policy`` decides.
+
+    The policy is written to ``directory/policy.yaml``.
+    """
+    path = directory / "policy.yaml"
+    path.write_text(policy)
+    return dataclasses.replace(
+        settings,
+        auth_policy_path=str(path),
+        oidc_issuer_url=issuer.url,
+        oidc_client_id=CLIENT_ID,
+    )

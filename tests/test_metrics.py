@@ -38,8 +38,8 @@ from tests.builders import ECHO_FLOW
 from tests.builders import make_pack_body
 from tests.deadletters import DeadLetterLab
 from tests.deadletters import wait_until
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 from workers.inspection import build_inspector
 from workers.metrics import add_message_metrics
 from workers.queue import DramatiqQueue
@@ -202,15 +202,11 @@ def monitored(
     tmp_path: Path,
 ) -> testing.TestClient:
     """An app with auth on whose policy lets the ``monitor`` group scrape."""
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
-        "- path: /metrics\n  methods: [GET]\n  claims: {groups: [monitor]}\n"
-    )
-    auth_settings = dataclasses.replace(
+    auth_settings = secured_settings(
         settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
+        oidc_issuer,
+        tmp_path,
+        "- path: /metrics\n  methods: [GET]\n  claims: {groups: [monitor]}\n",
     )
     deps = Dependencies(
         stores=stores, queue=queue, health_checks={}, auth=load_auth(auth_settings)

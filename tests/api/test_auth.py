@@ -19,8 +19,8 @@ from flyte.store import Stores
 from tests.builders import make_pack_body
 from tests.conftest import FakeClock
 from tests.flyte.test_policy import UPSTREAM_POLICY
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 from workers.queue import DramatiqQueue
 
 #: Upstream's example policy plus a pack rule with a dynamic claim.
@@ -39,14 +39,7 @@ INVALID = 'Bearer realm="token", error="invalid_token"'
 
 @pytest.fixture
 def auth_settings(settings: Settings, oidc_issuer: Issuer, tmp_path: Path) -> Settings:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    return dataclasses.replace(
-        settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
-    )
+    return secured_settings(settings, oidc_issuer, tmp_path, POLICY)
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from tests.api.test_datastore import form
 from tests.api.test_datastore import put
 from tests.conftest import FakeClock
 from tests.flyte.store.test_datastore_secrets import database_text
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 
 PLAINTEXT = "xoxb-4f2a9c1d-secret"
 #: Secret values go to a few: admins read them, users read everything else.
@@ -141,14 +141,7 @@ def test_an_item_with_a_ttl_is_listed_with_its_expiry_and_gone_after_it(
 def test_with_auth_on_the_policy_grants_the_secret_value_to_a_few(
     settings: Settings, deps: Dependencies, oidc_issuer: Issuer, tmp_path: Path
 ) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    auth_settings = dataclasses.replace(
-        settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
-    )
+    auth_settings = secured_settings(settings, oidc_issuer, tmp_path, POLICY)
     app = create_app(
         auth_settings, dataclasses.replace(deps, auth=load_auth(auth_settings))
     )

@@ -6,7 +6,6 @@ engine, as for events packs post.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,8 +21,8 @@ from flyte.store import Stores
 from tests.builders import ECHO_FLOW
 from tests.conftest import FakeClock
 from tests.conftest import drain
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 from workers.broker import build_redis_broker
 from workers.queue import DramatiqQueue
 
@@ -164,18 +163,14 @@ def test_the_auth_policy_decides_who_may_replay(
     tmp_path: Path,
 ) -> None:
     original = post_event(api, "echo hi")
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(
+    auth_settings = secured_settings(
+        settings,
+        oidc_issuer,
+        tmp_path,
         "- path: /v1/events/:event/replay\n"
         "  methods: [POST]\n"
         "  claims:\n"
-        "    groups: [operator]\n"
-    )
-    auth_settings = dataclasses.replace(
-        settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
+        "    groups: [operator]\n",
     )
     deps = Dependencies(
         stores=stores,

@@ -35,8 +35,8 @@ from tests.api.test_openapi import assert_conforms
 from tests.conftest import FakeClock
 from tests.conftest import drain
 from tests.flyte.test_webhooks import GITHUB_SECRET
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 from workers.queue import DramatiqQueue
 
 GITLAB_TOKEN = "glpat-8c3f1e2d"
@@ -354,14 +354,7 @@ def test_with_auth_on_deliveries_need_their_signature_and_no_token(
     oidc_issuer: Issuer,
     tmp_path: Path,
 ) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(POLICY)
-    auth_settings = dataclasses.replace(
-        settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
-    )
+    auth_settings = secured_settings(settings, oidc_issuer, tmp_path, POLICY)
     deps = Dependencies(
         stores=secret_stores,
         queue=queue,

@@ -3,7 +3,6 @@ checked exactly like the Authorization header, and only on console paths."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from urllib.parse import parse_qs
 from urllib.parse import urlsplit
@@ -22,8 +21,8 @@ from flyte.health import mongo_check
 from flyte.health import redis_check
 from flyte.store import Stores
 from tests.conftest import FakeClock
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 from workers.queue import DramatiqQueue
 
 #: docs/security.md's example: observers read the console, operators act on it.
@@ -61,14 +60,7 @@ def console(
     tmp_path: Path,
 ) -> testing.TestClient:
     """A client of an app with auth on and the console policy."""
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(CONSOLE_POLICY)
-    auth_settings = dataclasses.replace(
-        settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
-    )
+    auth_settings = secured_settings(settings, oidc_issuer, tmp_path, CONSOLE_POLICY)
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(redis_client)}
     deps = Dependencies(
         stores=stores,

@@ -6,7 +6,6 @@ advice is checked with a real pack as well as policy by policy.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,8 +29,8 @@ from flyte.store import Stores
 from tests.conftest import serve
 from tests.flyte.test_policy import documented_policy_text
 from tests.live import wait_for_action
-from tests.oidc import CLIENT_ID
 from tests.oidc import Issuer
+from tests.oidc import secured_settings
 from workers.queue import DramatiqQueue
 
 
@@ -46,13 +45,8 @@ def secured_api(
     tmp_path: Path,
 ) -> Iterator[str]:
     """The API over HTTP, with auth on and the documented policy."""
-    policy = tmp_path / "policy.yaml"
-    policy.write_text(documented_policy_text())
-    secured = dataclasses.replace(
-        settings,
-        auth_policy_path=str(policy),
-        oidc_issuer_url=oidc_issuer.url,
-        oidc_client_id=CLIENT_ID,
+    secured = secured_settings(
+        settings, oidc_issuer, tmp_path, documented_policy_text()
     )
     checks = {"mongo": mongo_check(stores.db), "redis": redis_check(redis_client)}
     deps = Dependencies(

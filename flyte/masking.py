@@ -98,9 +98,21 @@ class MaskingFilter(logging.Filter):
     """A log handler filter that masks remembered secrets in each message."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Replace the message by its masked text; never drops a record."""
+        """Mask the message, traceback and stack of the record; never drops one."""
         message = record.getMessage()
         masked = MASK.text(message)
         if masked != message:
             record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            # Formatters print a record's exc_text when it is set, so the
+            # traceback is formatted here once, and masked like the message.
+            record.exc_text = _TRACEBACKS.formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = MASK.text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = MASK.text(record.stack_info)
         return True
+
+
+#: Formats tracebacks as logging's own formatters do.
+_TRACEBACKS = logging.Formatter()

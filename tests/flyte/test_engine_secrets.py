@@ -130,6 +130,23 @@ def test_log_lines_mask_revealed_secrets(
     assert f"connecting with {MASKED}" in caplog.text
 
 
+def test_tracebacks_in_log_lines_mask_revealed_secrets(
+    secret_stores: Stores, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a secret revealed, then an error whose message carries it
+    secret_stores.datastore.reveal_secret("db-pass")
+    configure_logging(settings)
+    with caplog.at_level(logging.INFO):
+        try:
+            raise ConnectionError(f"login failed for password {PLAINTEXT}")
+        except ConnectionError:
+            logging.getLogger("flyte.test").exception("the step failed")
+    # Then the logged traceback shows the mask, not the value
+    assert "Traceback (most recent call last)" in caplog.text
+    assert f"login failed for password {MASKED}" in caplog.text
+    assert PLAINTEXT not in caplog.text
+
+
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "datastore.md"
 
 

@@ -12,7 +12,6 @@ AMQP cannot (docs/deployment.md).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 from collections.abc import Callable
 from collections.abc import Iterable
@@ -45,6 +44,7 @@ from flyte.queue_inspection import WorkerInfo
 from workers.messages import DELETE_DEAD_PACKS
 from workers.messages import HANDLE_EVENT
 from workers.stored_messages import decode_message
+from workers.stored_messages import fresh_copy
 from workers.stored_messages import shown_message
 
 P = ParamSpec("P")
@@ -55,8 +55,6 @@ FLYTE_QUEUES = frozenset({HANDLE_EVENT.queue_name, DELETE_DEAD_PACKS.queue_name}
 #: Most messages fetched to show one page, or to find one dead message: every
 #: one fetched is handed back, so this bounds the work of one request.
 MAX_FETCHED = 1000
-#: Options a dead message loses when requeued, so it starts afresh.
-RESET_OPTIONS = ("retries", "traceback", "requeue_timestamp", "eta")
 _PHYSICAL = {
     MessageState.READY: q_name,
     MessageState.DELAYED: dq_name,
@@ -168,10 +166,7 @@ class RabbitmqQueueInspector:
         message = decode_message(body)
         if message is None:
             raise Conflict("an undecodable dead message cannot be requeued; delete it")
-        options = {k: v for k, v in message.options.items() if k not in RESET_OPTIONS}
-        self._broker.enqueue(
-            dataclasses.replace(message, queue_name=queue, options=options)
-        )
+        self._broker.enqueue(fresh_copy(message, queue))
 
     def _checked(self, queue: str) -> str:
         name = q_name(queue)

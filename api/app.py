@@ -20,6 +20,7 @@ from api.console.routes import add_console_routes
 from api.console.security import ConsoleSecurityMiddleware
 from api.console.security import add_sign_in_routes
 from api.errors import add_error_handlers
+from api.escaped_slashes import EscapedSlashMiddleware
 from api.media import YAML_TYPE
 from api.media import BodyLimits
 from api.media import BodyLimitsMiddleware
@@ -122,7 +123,9 @@ def create_app(
     metrics = deps.metrics or get_metrics()
     app = falcon.App[falcon.Request, falcon.Response](
         middleware=[
-            # Timing first, so refusals by the others are timed too; the
+            # Routing on the raw path first, so every other one sees the route.
+            EscapedSlashMiddleware(),
+            # Timing next, so refusals by the others are timed too; the
             # console's CSRF check and headers before auth, so they cover its
             # redirects and refusals.
             MetricsMiddleware(metrics),

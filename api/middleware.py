@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import falcon
 
+from api.escaped_slashes import has_escaped_slashes
 from flyte.auth import CONSOLE_PATH
 from flyte.auth import TOKEN_COOKIE
 from flyte.auth import Auth
@@ -43,7 +44,10 @@ class AuthMiddleware:
         cookie = first_cookie(req, TOKEN_COOKIE)
         try:
             self._auth.authorize(
-                req.method, req.path, credential(req.path, header, cookie)
+                req.method,
+                req.path,
+                credential(req.path, header, cookie),
+                escaped=has_escaped_slashes(req),
             )
         except AuthError as ex:
             if is_console_path(req.path) and is_browser_page_request(req):

@@ -43,9 +43,19 @@ class Auth:
         self._policy = policy
         self._verify = verify
 
-    def authorize(self, method: str, path: str, authorization: str | None) -> None:
-        """Check ``method path`` against the policy and the Authorization header."""
-        match = self._policy.find(method, path)
+    def authorize(
+        self,
+        method: str,
+        path: str,
+        authorization: str | None,
+        *,
+        escaped: bool = False,
+    ) -> None:
+        """Check ``method path`` against the policy and the Authorization header.
+
+        ``escaped``: the path keeps a ``/`` inside a segment as ``%2F``.
+        """
+        match = self._policy.find(method, path, escaped=escaped)
         if match is None:
             raise NoPolicy(f"no policy covers {method} {path}")
         if not match.rule.claims:

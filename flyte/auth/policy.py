@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import yaml
 
@@ -62,15 +63,18 @@ class Policy:
     def __init__(self, rules: Iterable[Rule]) -> None:
         self._rules = list(rules)
 
-    def find(self, method: str, path: str) -> Match | None:
+    def find(self, method: str, path: str, *, escaped: bool = False) -> Match | None:
         """The rule for ``method`` on the closest route (static > param > wildcard).
 
         Entries with the same path share one route, as in upstream's router;
         a route without ``method`` is no match, even if a looser one has it.
         A rule that allows GET allows HEAD too (unlike upstream, which answers
-        401; see docs/compatibility.md).
+        401; see docs/compatibility.md). An ``escaped`` path's segments are
+        percent-decoded once split, so a ``%2F`` stays inside its segment.
         """
         segments = path.lstrip("/").split("/")
+        if escaped:
+            segments = [unquote(segment) for segment in segments]
         found = [
             (m[0], rule, m[1])
             for rule in self._rules

@@ -185,6 +185,23 @@ def test_a_pack_claim_is_matched_against_the_path(
     assert resp.status_code == status  # 404: past auth, no such pack
 
 
+@pytest.mark.parametrize(
+    ("claim", "status"), [("team/deploy", 404), ("team", 401), ("deploy", 401)]
+)
+def test_a_pack_claim_holding_a_slash_is_matched_against_the_escaped_path(
+    auth_client: testing.TestClient, oidc_issuer: Issuer, claim: str, status: int
+) -> None:
+    # As a WSGI server passes it: the path decoded, the raw target as sent
+    token = oidc_issuer.token({"pack": claim})
+    resp = auth_client.simulate_post(
+        "/v1/packs/team/deploy/events",
+        json={"event": "X"},
+        headers=bearer(token),
+        extras={"RAW_URI": "/v1/packs/team%2Fdeploy/events"},
+    )
+    assert resp.status_code == status  # 404: past auth, no such pack
+
+
 def test_the_policy_may_open_health(
     auth_settings: Settings, deps: Dependencies, tmp_path: Path
 ) -> None:

@@ -52,6 +52,18 @@ def test_get_prints_the_pack_as_yaml(
     assert pack["commands"][0]["name"] == "SendMessage"
 
 
+def test_get_and_delete_a_pack_with_a_slash_in_its_labels(
+    live_api: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    body = {"name": "Build", "labels": {"repo": "org/app"}}
+    assert httpx.post(f"{live_api}/v1/packs", json=body).status_code == 201
+    run = flyte(capsys, live_api, "pack", "get", "Build.repo.org/app")
+    assert run.code == 0
+    assert yaml.safe_load(run.out)["labels"] == {"repo": "org/app"}
+    assert flyte(capsys, live_api, "pack", "delete", "Build.repo.org/app").code == 0
+    assert httpx.get(f"{live_api}/v1/packs").json()["packs"] == []
+
+
 def test_get_json_is_the_pack_as_the_api_shows_it(
     live_api: str, slack: str, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC
@@ -16,6 +17,7 @@ from typing import Any
 import falcon
 import pytest
 import redis
+import waitress.server
 from cheroot import wsgi
 from dramatiq import Worker
 from dramatiq.brokers.redis import RedisBroker
@@ -320,17 +322,35 @@ def live_api(
 
 @contextmanager
 def serve(app: falcon.App) -> Iterator[str]:
-    """Serve ``app`` over HTTP on a free port in a thread; yields its root URL."""
+    """Serve ``app`` with cheroot on a free port in a thread; yields its root URL."""
     server = wsgi.Server(("127.0.0.1", 0), app, numthreads=8)
     # The accept loop notices stop() only at this interval (0.5 s by default).
     server.expiration_interval = 0.05
     server.prepare()
-    thread = threading.Thread(target=server.serve, daemon=True)
+    url = f"http://127.0.0.1:{server.bind_addr[1]}"
+    with _running_in_thread(url, server.serve, server.stop):
+        yield url
+
+
+@contextmanager
+def serve_on_waitress(app: falcon.App) -> Iterator[str]:
+    """Serve ``app`` with waitress, as ``python -m api`` does; yields its root URL."""
+    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
+    url = f"http://127.0.0.1:{server.effective_port}"
+    with _running_in_thread(url, server.run, server.close):
+        yield url
+
+
+@contextmanager
+def _running_in_thread(
+    url: str, run: Callable[[], object], stop: Callable[[], object]
+) -> Iterator[str]:
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.bind_addr[1]}"
+        yield url
     finally:
-        server.stop()
+        stop()
         thread.join(timeout=5)
 
 

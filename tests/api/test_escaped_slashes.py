@@ -6,13 +6,10 @@ before the app routes. Tested on both servers the API runs on, as packs call it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
-import waitress.server
 
 from api.app import Dependencies
 from api.app import create_app
@@ -22,6 +19,7 @@ from flyte.sdk import Event
 from flyte.sdk import Pack
 from flyte.store import Stores
 from tests.conftest import serve as serve_on_cheroot
+from tests.conftest import serve_on_waitress
 from tests.live import post_flow
 from tests.live import start
 from tests.live import wait_for_action
@@ -43,18 +41,6 @@ def test_the_raw_path_keeps_its_escaped_slashes(raw: str, routed: str | None) ->
     assert routable_path(raw) == routed
 
 
-def serve_on_waitress(app: Any) -> Iterator[str]:
-    """Serve ``app`` with waitress, as ``python -m api`` does, on a free port."""
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"
-    finally:
-        server.close()
-        thread.join(timeout=5)
-
-
 @pytest.fixture(params=["waitress", "cheroot"])
 def api(
     request: pytest.FixtureRequest,
@@ -66,11 +52,9 @@ def api(
     """The API on a real server of each kind, a worker processing its events."""
     deps = Dependencies(stores=stores, queue=queue, health_checks={})
     app = create_app(settings, deps)
-    if request.param == "waitress":
-        yield from serve_on_waitress(app)
-    else:
-        with serve_on_cheroot(app) as url:
-            yield url
+    serve = serve_on_waitress if request.param == "waitress" else serve_on_cheroot
+    with serve(app) as url:
+        yield url
 
 
 def test_a_pack_with_a_slash_in_a_label_follows_its_links(api: str) -> None:

@@ -236,7 +236,7 @@ def seed_hostile(dev: DevServer) -> dict[str, str]:
             "events": [{"name": "Hostile"}],
         },
     )
-    # Its id holds a "/", so it cannot post events; it is listed and shown.
+    # Its id holds a "/": its links and its console page escape it as %2F.
     script_pack = register(
         dev, {"name": SCRIPT_PAYLOAD, "labels": {"note": SCRIPT_PAYLOAD}}
     )

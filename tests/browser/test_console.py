@@ -139,6 +139,11 @@ HostilePath = Callable[[dict[str, str]], str]
 HOSTILE_PAGES: dict[str, tuple[HostilePath, tuple[str, ...]]] = {
     "packs": (lambda h: "/console/packs", (IMG_PAYLOAD, SCRIPT_PAYLOAD)),
     "pack": (lambda h: f"/console/packs/{quoted(h['img_pack'])}", (IMG_PAYLOAD,)),
+    # Its id holds a "/" (escaped as %2F in the page's URL).
+    "slash-pack": (
+        lambda h: f"/console/packs/{quoted(h['script_pack'])}",
+        (SCRIPT_PAYLOAD,),
+    ),
     "flow": (lambda h: "/console/flows/hostile", (IMG_PAYLOAD, SCRIPT_PAYLOAD)),
     "events": (lambda h: "/console/events", (IMG_PAYLOAD,)),
     "event": (
